@@ -1,0 +1,162 @@
+// Opening files the library owns (pidfile, log, raw output) without ever
+// following a symlink or touching something that is not a regular file.
+// Deno has no O_NOFOLLOW, so: lstat first; create only with O_EXCL (which
+// fails on any symlink, dangling ones included); open an existing file
+// without O_CREAT and check that the handle is the inode lstat saw.
+
+import { DaemonError, type DaemonErrorCode } from "./errors.ts";
+
+/** Which file this is, for messages: the option that names it and the error code. */
+export interface FileRole {
+  option: "pidFile" | "logFile" | "stdout" | "stderr" | "stdin";
+  code: DaemonErrorCode;
+}
+
+export interface OpenMode {
+  read?: boolean;
+  write?: boolean;
+  append?: boolean;
+  /** Create the file (mode 0o644 less the umask) when it is missing. */
+  create?: boolean;
+}
+
+function dirname(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "/" : path.slice(0, i);
+}
+
+/** Turns an error from the file system into a DaemonError naming the file. */
+export function fileError(
+  err: unknown,
+  role: FileRole,
+  path: string,
+): DaemonError {
+  if (err instanceof DaemonError) return err;
+  const what = `${role.option} "${path}"`;
+  if (err instanceof Deno.errors.NotCapable) {
+    return new DaemonError(
+      "PERMISSION",
+      `Deno denied access to ${what}: grant it with --allow-read and --allow-write (scoped to ${
+        dirname(path)
+      }) in the command and in the "denoArgs" option`,
+      { cause: err },
+    );
+  }
+  if (err instanceof Deno.errors.PermissionDenied) {
+    return new DaemonError(
+      "PERMISSION",
+      `cannot open ${what}: permission denied; make ${
+        dirname(path)
+      } writable by this user or choose another path`,
+      { cause: err },
+    );
+  }
+  if (err instanceof Deno.errors.NotFound) {
+    return new DaemonError(
+      role.code,
+      `directory ${dirname(path)} of ${what} does not exist; create it first`,
+      { cause: err },
+    );
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new DaemonError(role.code, `cannot open ${what}: ${message}`, {
+    cause: err,
+  });
+}
+
+/**
+ * Checks what is at `path` without following a symlink. Returns null when
+ * nothing is there; throws when it is anything but a regular file.
+ */
+export function inspectPath(
+  path: string,
+  role: FileRole,
+): Deno.FileInfo | null {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      try {
+        if (!Deno.statSync(dirname(path)).isDirectory) {
+          throw new Deno.errors.NotFound();
+        }
+      } catch (dirErr) {
+        throw fileError(dirErr, role, path);
+      }
+      return null;
+    }
+    throw fileError(err, role, path);
+  }
+  const what = `${role.option} "${path}"`;
+  if (info.isSymlink) {
+    throw new DaemonError(
+      role.code,
+      `${what} is a symlink; it is never followed, so point ${role.option} at a regular file`,
+    );
+  }
+  if (info.isDirectory) {
+    throw new DaemonError(
+      role.code,
+      `${what} is a directory; give a file path inside it`,
+    );
+  }
+  if (!info.isFile) {
+    throw new DaemonError(
+      role.code,
+      `${what} is not a regular file (a FIFO, socket or device?); choose another path`,
+    );
+  }
+  return info;
+}
+
+/** True when `a` and `b` are the same inode. */
+export function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
+  return a.ino !== null && a.ino === b.ino && a.dev === b.dev;
+}
+
+/**
+ * Opens `path` as described in the file header. Returns null when the file
+ * is missing and `create` is off.
+ */
+export function openOwnFile(
+  path: string,
+  role: FileRole,
+  mode: OpenMode,
+): Deno.FsFile | null {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = inspectPath(path, role);
+    if (before === null) {
+      if (!mode.create) return null;
+      try {
+        return Deno.openSync(path, {
+          read: mode.read,
+          write: mode.write || !mode.append,
+          append: mode.append,
+          createNew: true,
+          mode: 0o644,
+        });
+      } catch (err) {
+        if (err instanceof Deno.errors.AlreadyExists) continue; // created meanwhile: look again
+        throw fileError(err, role, path);
+      }
+    }
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(path, {
+        read: mode.read,
+        write: mode.write,
+        append: mode.append,
+      });
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) continue; // removed meanwhile: look again
+      throw fileError(err, role, path);
+    }
+    if (sameFile(file.statSync(), before)) return file;
+    file.close(); // replaced between lstat and open: look again
+  }
+  throw new DaemonError(
+    role.code,
+    `${role.option} "${path}" keeps changing while it is opened; is another program replacing it?`,
+  );
+}

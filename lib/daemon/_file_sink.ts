@@ -1,0 +1,110 @@
+// A LogTape sink on a Deno.FsFile. @logtape/file loads Node's fs layer
+// (about 30 ms per boot); this writes with Deno's own synchronous calls.
+//
+// Flush policy: a line that arrives after a quiet spell is written at once
+// (people `tail -f` daemons); lines that arrive in a burst are batched and
+// written at the end of the current event-loop turn, when 64 KiB pile up,
+// or when the oldest has waited 100 ms. flush() writes everything now; the
+// daemon calls it (through dispose) on every exit path.
+
+import type { LogRecord, Sink } from "@logtape/logtape";
+import { openOwnFile } from "../_safe_open.ts";
+
+const BATCH_BYTES = 64 * 1024;
+const QUIET_MS = 10;
+const MAX_AGE_MS = 100;
+
+/** A sink that also flushes on demand and reopens its file (SIGHUP, logrotate). */
+export interface FileSink extends Sink, Disposable {
+  flush(): void;
+  reopen(): void;
+}
+
+function openLog(path: string): Deno.FsFile {
+  return openOwnFile(path, { option: "logFile", code: "BAD_OPTION" }, {
+    append: true,
+    create: true,
+  })!;
+}
+
+export function fileSink(
+  path: string,
+  format: (record: LogRecord) => string,
+): FileSink {
+  const encoder = new TextEncoder();
+  let file: Deno.FsFile | null = openLog(path);
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let oldest = 0;
+  let lastWrite = 0;
+  let scheduled = false;
+  let failing = false;
+
+  function write(text: string): void {
+    if (file === null) return;
+    try {
+      const data = encoder.encode(text);
+      for (let at = 0; at < data.length;) {
+        at += file.writeSync(data.subarray(at));
+      }
+      failing = false;
+    } catch (err) {
+      // Keep the daemon running; say so once per failing spell, on raw stderr.
+      if (!failing) {
+        failing = true;
+        try {
+          Deno.stderr.writeSync(
+            encoder.encode(
+              `daemonize: cannot write log file ${path}: ${String(err)}\n`,
+            ),
+          );
+        } catch { /* nowhere left to report */ }
+      }
+    }
+    lastWrite = performance.now();
+  }
+
+  function flush(): void {
+    if (pending.length === 0) return;
+    const text = pending.join("");
+    pending = [];
+    pendingBytes = 0;
+    write(text);
+  }
+
+  const sink = (record: LogRecord): void => {
+    const line = format(record);
+    const now = performance.now();
+    if (pending.length === 0 && now - lastWrite > QUIET_MS) {
+      write(line);
+      return;
+    }
+    if (pending.length === 0) oldest = now;
+    pending.push(line);
+    pendingBytes += line.length;
+    if (pendingBytes >= BATCH_BYTES || now - oldest >= MAX_AGE_MS) {
+      flush();
+    } else if (!scheduled) {
+      scheduled = true;
+      setTimeout(() => {
+        scheduled = false;
+        flush();
+      }, 0);
+    }
+  };
+
+  return Object.assign(sink, {
+    flush,
+    reopen(): void {
+      flush();
+      const next = openLog(path);
+      file?.close();
+      file = next;
+    },
+    [Symbol.dispose](): void {
+      flush();
+      file?.close();
+      file = null;
+    },
+  });
+}

@@ -1,0 +1,216 @@
+/**
+ * The daemon side: what the re-executed child (and `run`, in the foreground)
+ * does. It installs signal listeners, takes the pidfile lock and writes its
+ * pid, sets the process up, configures logging, runs `main`, reports ready,
+ * and on the way out logs why it ended, removes the pidfile and flushes the
+ * log before exiting.
+ *
+ * @module
+ */
+
+import { DaemonError } from "../errors.ts";
+import { acquirePidFile, PidFileLock } from "../pidfile.ts";
+import type { DaemonContext, DaemonMain, ResolvedDaemonOptions } from "../types.ts";
+import { captureConsole } from "./_console.ts";
+import { tellLauncher } from "./_ready.ts";
+import { type Logging, setUpLogging } from "./logging.ts";
+import { listenForSignals, signalExitCode } from "./signals.ts";
+
+/** What a daemon runs: `main`, and what SIGHUP calls besides reopening the log. */
+export interface DaemonEntry {
+  main: DaemonMain;
+  reload: DaemonMain | null;
+}
+
+/** `"daemon"`: the detached child of `start`; `"foreground"`: the `run` command. */
+export type RunMode = "daemon" | "foreground";
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Runs `entry` as a daemon in this process and exits with its exit code:
+ * 0 when `main` returns, 1 when it throws or rejects.
+ *
+ * @throws {DaemonError} in the foreground, for setup failures (the launcher
+ * is told instead in daemon mode).
+ */
+export async function runDaemon(
+  entry: DaemonEntry,
+  options: ResolvedDaemonOptions,
+  mode: RunMode,
+): Promise<never> {
+  const daemon = mode === "daemon";
+  const controller = new AbortController();
+  let logging: Logging | null = null;
+  let lock: PidFileLock | null = null;
+  let ready = false;
+  let ending = false;
+  let stopSignal: "SIGTERM" | "SIGINT" | null = null;
+
+  // Ends the process: the reason is the last line logged, then the pidfile
+  // goes (while the lock is still ours), then the log is flushed; the lock
+  // is released by the exit itself, so whoever waits on it sees a finished
+  // daemon with its log on disk.
+  function finish(code: number, why: string, error?: unknown): never {
+    ending = true;
+    if (daemon && !ready) {
+      tellLauncher({
+        ok: false,
+        code: "START_FAILED",
+        message: error === undefined ? why : `${why}: ${describe(error)}`,
+      });
+    }
+    const line = `exiting: ${why} (exit code ${code})`;
+    if (logging === null) {
+      if (error !== undefined) console.error(`${options.name}: ${line}`, error);
+    } else if (error !== undefined) {
+      logging.library.fatal(`${line}: {error}`, { error });
+    } else if (code === 0) {
+      logging.library.info(line);
+    } else {
+      logging.library.error(line);
+    }
+    lock?.release();
+    lock = null;
+    logging?.close();
+    Deno.exit(code);
+  }
+
+  listenForSignals({
+    stop(signal) {
+      if (ending) return;
+      if (stopSignal !== null) {
+        finish(
+          signalExitCode(signal),
+          `second ${signal}; not waiting for main to return`,
+        );
+      }
+      stopSignal = signal;
+      logging?.library.info(`stopping: ${signal}`);
+      controller.abort(new DOMException(`stopped by ${signal}`, "AbortError"));
+    },
+    reload() {
+      if (logging === null || ending) return;
+      try {
+        logging.reopen();
+      } catch (error) {
+        logging.library.error("reload: cannot reopen the log file: {error}", {
+          error,
+        });
+      }
+      logging.library.info("reload: SIGHUP");
+      if (entry.reload !== null) {
+        Promise.resolve()
+          .then(() => entry.reload!(ctx))
+          .catch((error) => logging?.library.error("reload failed: {error}", { error }));
+      }
+    },
+  });
+
+  try {
+    if (Deno.build.os !== "windows") Deno.umask(options.umask);
+    if (options.pidFile !== null) {
+      const got = await acquirePidFile(options.pidFile, Deno.pid);
+      if (!(got instanceof PidFileLock)) {
+        const pid = got.heldBy;
+        if (daemon) {
+          tellLauncher({
+            ok: false,
+            code: "ALREADY_RUNNING",
+            message: `already running (pid ${pid ?? "unknown"})`,
+            ...(pid === null ? {} : { pid }),
+          });
+          Deno.exit(0);
+        }
+        throw new DaemonError(
+          "ALREADY_RUNNING",
+          `${options.name} is already running (pid ${
+            pid ?? "unknown"
+          }, pidFile "${options.pidFile}"); stop it first`,
+        );
+      }
+      lock = got;
+    }
+    if (Deno.cwd() !== options.cwd) Deno.chdir(options.cwd);
+    if (!daemon) {
+      for (const [k, v] of Object.entries(options.env)) Deno.env.set(k, v);
+    }
+    logging = setUpLogging(options, !daemon);
+  } catch (error) {
+    lock?.release();
+    if (!daemon) throw error;
+    const err = error instanceof DaemonError
+      ? error
+      : new DaemonError("START_FAILED", describe(error));
+    tellLauncher({ ok: false, code: err.code, message: err.message });
+    Deno.exit(1);
+  }
+
+  const log = logging;
+  if (daemon) captureConsole(log.app.getChild("console"));
+  addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    finish(1, "unhandled promise rejection", event.reason);
+  });
+  addEventListener("error", (event) => {
+    event.preventDefault();
+    finish(1, "uncaught exception", event.error);
+  });
+  // The program's own Deno.exit(), or an event loop that ran dry.
+  addEventListener("unload", () => {
+    if (ending) return;
+    ending = true;
+    log.library.info(
+      `exiting: the program ended the process (exit code ${Deno.exitCode})`,
+    );
+    lock?.release();
+    log.close();
+  });
+
+  const ctx: DaemonContext = {
+    signal: controller.signal,
+    logger: log.app,
+    name: options.name,
+    pid: Deno.pid,
+    args: options.args.slice(1),
+    options,
+    ready() {
+      if (ready || ending) return;
+      ready = true;
+      if (daemon) tellLauncher({ ok: true, pid: Deno.pid });
+      log.library.info(`started ${options.name} (pid ${Deno.pid})`);
+    },
+  };
+
+  log.library.debug(`starting ${options.name} (pid ${Deno.pid}, ${mode})`);
+  let result: unknown;
+  try {
+    result = entry.main(ctx);
+  } catch (error) {
+    finish(1, "main threw", error);
+  }
+  Promise.resolve(result).then(
+    () => {
+      if (options.readiness === "auto") ctx.ready();
+      if (!ready) {
+        finish(
+          1,
+          'main returned without calling ctx.ready() (readiness "notify")',
+        );
+      }
+      finish(
+        0,
+        stopSignal === null ? "main returned" : `stopped by ${stopSignal}`,
+      );
+    },
+    (error) => finish(1, "main failed", error),
+  );
+  if (options.readiness === "auto") {
+    // Ready once main has survived its first turn of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    ctx.ready();
+  }
+  return await new Promise<never>(() => {});
+}

@@ -1,0 +1,111 @@
+/**
+ * The `@daemon(options)` class decorator: the class form of a daemon, heir
+ * of the Python `Daemon` class. The decorator only records the options; the
+ * class is checked and instantiated by `daemonize`, inside the daemon.
+ *
+ * @module
+ */
+
+import { DaemonError } from "./errors.ts";
+import type { DaemonClass, DaemonInstance, DaemonMain, DaemonOptions } from "./types.ts";
+
+const registry = new WeakMap<DaemonClass, DaemonOptions>();
+
+/**
+ * Declares a class as a daemon: `run(ctx)` is its main, the optional
+ * `reload(ctx)` runs on SIGHUP. Works as a standard (TC39) decorator and
+ * under `experimentalDecorators`.
+ *
+ * @example The class form
+ * ```ts ignore
+ * import { daemon, daemonize, type DaemonContext } from "@daemonize/daemon";
+ *
+ * @daemon({ name: "svc", pidFile: "svc.pid", logFile: "svc.log" })
+ * class Service {
+ *   async run(ctx: DaemonContext) {
+ *     while (!ctx.signal.aborted) {
+ *       ctx.logger.info("tick");
+ *       await new Promise((r) => setTimeout(r, 1000));
+ *     }
+ *   }
+ *   reload(ctx: DaemonContext) {
+ *     ctx.logger.info("reloaded");
+ *   }
+ * }
+ * if (import.meta.main) await daemonize(Service);
+ * ```
+ *
+ * @param options The daemon's options; `daemonize(Class, extra)` lays `extra` over them.
+ */
+export function daemon(
+  options: DaemonOptions = {},
+): <C extends DaemonClass>(
+  value: C,
+  context?: ClassDecoratorContext<C>,
+) => void {
+  return (value, context) => {
+    if (
+      typeof value !== "function" ||
+      (context !== undefined && context.kind !== "class")
+    ) {
+      throw new DaemonError("BAD_OPTION", "@daemon() decorates classes only");
+    }
+    registry.set(value, options);
+  };
+}
+
+/** A daemon's code and options, whichever form it was given in. */
+export interface DaemonTarget {
+  options: DaemonOptions;
+  main: DaemonMain;
+  /** The class's `reload`, when it has one. */
+  reload: DaemonMain | null;
+}
+
+function isClass(value: DaemonMain | DaemonClass): value is DaemonClass {
+  return registry.has(value as DaemonClass) ||
+    /^class\b/.test(Function.prototype.toString.call(value));
+}
+
+/**
+ * Turns what `daemonize` was given into one shape, so both forms share one
+ * implementation. The class is instantiated on first use, in the daemon.
+ *
+ * @throws {DaemonError} `BAD_OPTION` for anything but a function or a class with `run`.
+ */
+export function toTarget(
+  main: DaemonMain | DaemonClass,
+  extra: DaemonOptions | undefined,
+): DaemonTarget {
+  if (typeof main !== "function") {
+    throw new DaemonError(
+      "BAD_OPTION",
+      `daemonize() takes an async function or a class with run(ctx), got ${
+        main === null ? "null" : typeof main
+      }`,
+    );
+  }
+  if (extra !== undefined && (typeof extra !== "object" || extra === null)) {
+    throw new DaemonError(
+      "BAD_OPTION",
+      "daemonize()'s second argument must be an options object",
+    );
+  }
+  if (!isClass(main)) return { options: extra ?? {}, main, reload: null };
+
+  const Class = main;
+  const proto: Partial<DaemonInstance> = Class.prototype;
+  if (typeof proto.run !== "function") {
+    throw new DaemonError(
+      "BAD_OPTION",
+      `class ${Class.name || "(anonymous)"} has no run(ctx) method; add one`,
+    );
+  }
+  let instance: DaemonInstance | null = null;
+  const get = (): DaemonInstance => instance ??= new Class();
+  return {
+    options: { ...registry.get(Class), ...extra },
+    main: (ctx) => get().run(ctx),
+    reload: typeof proto.reload === "function" ? (ctx) => get().reload!(ctx) : null,
+  };
+}

@@ -1,0 +1,297 @@
+/**
+ * Re-executes the program as a detached daemon and waits for its one
+ * readiness line.
+ *
+ * A pipe to a detached child outlives the launcher, and writes to it then
+ * fail with BrokenPipe; so the daemon's raw stdout/stderr go to files and
+ * only fd 3 carries the pipe, which the daemon uses once. `/bin/sh` sets
+ * those descriptors up and then `exec`s Deno, so the daemon keeps the shell's
+ * pid and the launcher can watch it exit.
+ *
+ * @module
+ */
+
+import { DaemonError } from "../errors.ts";
+import { LAUNCH_ENV, type LaunchSpec, type ReadyMessage } from "../_launch.ts";
+import type { PortableOptions } from "../options.ts";
+import { inspectPath, openOwnFile } from "../_safe_open.ts";
+import type { ResolvedDaemonOptions } from "../types.ts";
+import { missingRunGrants, permissionFlags } from "./_permissions.ts";
+
+const SHELL = "/bin/sh";
+const WRAPPER = 'o=$1 e=$2 i=$3; shift 3; exec "$@" 3>&1 <"$i" >>"$o" 2>>"$e"';
+const NULL_DEVICE = "/dev/null";
+const TAIL_LINES = 20;
+
+/** What to re-execute and with which options. */
+export interface LaunchPlan {
+  options: ResolvedDaemonOptions;
+  /** The main module: an absolute file path or URL. */
+  module: string;
+  /** The module's arguments, the command included. */
+  args: readonly string[];
+  /** Options to lay over the module's own, paths absolute. */
+  portable: PortableOptions;
+  /** The directory the launcher runs in. */
+  launchCwd: string;
+}
+
+/** How a launch ended, short of an error. */
+export type SpawnOutcome = { kind: "started"; pid: number } | {
+  kind: "already-running";
+  pid: number | null;
+};
+
+function denoCommand(plan: LaunchPlan): string[] {
+  const exec = Deno.execPath();
+  if (Deno.build.standalone) return [exec, ...plan.args];
+  return [
+    exec,
+    "run",
+    "--no-prompt",
+    ...permissionFlags(),
+    ...plan.options.denoArgs,
+    plan.module,
+    ...plan.args,
+  ];
+}
+
+// Creates raw output files the safe way (never through a symlink) so that
+// the shell's `>>` only ever opens a regular file that is already there.
+function prepareOutput(
+  option: "stdout" | "stderr",
+  path: string,
+): number | null {
+  if (path === NULL_DEVICE) return null;
+  const file = openOwnFile(path, { option, code: "BAD_OPTION" }, {
+    append: true,
+    create: true,
+  })!;
+  try {
+    return file.statSync().size;
+  } finally {
+    file.close();
+  }
+}
+
+function checkInput(path: string): void {
+  if (path === NULL_DEVICE) return;
+  if (inspectPath(path, { option: "stdin", code: "BAD_OPTION" }) === null) {
+    throw new DaemonError(
+      "BAD_OPTION",
+      `option "stdin" names "${path}", which does not exist`,
+    );
+  }
+}
+
+function checkCwd(cwd: string): void {
+  let ok = false;
+  try {
+    ok = Deno.statSync(cwd).isDirectory;
+  } catch { /* reported below */ }
+  if (!ok) {
+    throw new DaemonError(
+      "BAD_OPTION",
+      `option "cwd" names "${cwd}", which is not a directory`,
+    );
+  }
+}
+
+function checkRunPermission(): void {
+  const missing = missingRunGrants([SHELL, Deno.execPath()]);
+  if (missing.length > 0) {
+    throw new DaemonError(
+      "PERMISSION",
+      `start needs permission to run ${
+        missing.join(" and ")
+      }: add --allow-run=${SHELL},${Deno.execPath()} ` +
+        `(the real Deno binary; --allow-run=deno is not enough)`,
+    );
+  }
+}
+
+/** The last lines the daemon wrote to `path` since `offset`, for error messages. */
+function outputTail(path: string, offset: number | null): string {
+  if (offset === null) {
+    return `(the daemon's output went to ${NULL_DEVICE}; set logFile or stderr to keep it)`;
+  }
+  try {
+    const file = Deno.openSync(path, { read: true });
+    try {
+      const size = file.statSync().size;
+      const start = Math.max(offset, size - 8192);
+      file.seekSync(start, Deno.SeekMode.Start);
+      const buf = new Uint8Array(size - start);
+      let n = 0;
+      while (n < buf.length) {
+        const got = file.readSync(buf.subarray(n));
+        if (got === null) break;
+        n += got;
+      }
+      const lines = new TextDecoder().decode(buf.subarray(0, n)).trimEnd()
+        .split("\n").slice(-TAIL_LINES);
+      return lines.join("\n").trim() === ""
+        ? `(nothing written to ${path})`
+        : `last lines of ${path}:\n${lines.join("\n")}`;
+    } finally {
+      file.close();
+    }
+  } catch {
+    return `(cannot read ${path})`;
+  }
+}
+
+async function readLine(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): Promise<string | null> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return null;
+    text += decoder.decode(value, { stream: true });
+    const end = text.indexOf("\n");
+    if (end >= 0) return text.slice(0, end);
+  }
+}
+
+/**
+ * Starts the daemon and resolves once it has reported ready.
+ *
+ * @throws {DaemonError} `START_FAILED` (with the error and the tail of the
+ * daemon's output), `READY_TIMEOUT` (the daemon is stopped again), or the
+ * code the daemon reported (`BAD_PIDFILE`, `PERMISSION`, ...).
+ */
+export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
+  const { options } = plan;
+  checkRunPermission();
+  checkCwd(options.cwd);
+  checkInput(options.stdin);
+  const outOffset = prepareOutput("stdout", options.stdout);
+  const errOffset = options.stderr === options.stdout
+    ? outOffset
+    : prepareOutput("stderr", options.stderr);
+  const spec: LaunchSpec = { cwd: plan.launchCwd, options: plan.portable };
+
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(SHELL, {
+      args: [
+        "-c",
+        WRAPPER,
+        "daemonize",
+        options.stdout,
+        options.stderr,
+        options.stdin,
+        ...denoCommand(plan),
+      ],
+      cwd: options.cwd,
+      env: {
+        NO_COLOR: "1",
+        ...options.env,
+        [LAUNCH_ENV]: JSON.stringify(spec),
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+      detached: true,
+    }).spawn();
+  } catch (err) {
+    throw new DaemonError(
+      "START_FAILED",
+      `cannot run ${SHELL} to start ${options.name}: ${String(err)}`,
+      {
+        cause: err,
+      },
+    );
+  }
+
+  const tail = () => outputTail(options.stderr, errOffset);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const reader = child.stdout.getReader();
+  const line = readLine(reader).catch(() => null);
+  const exited = child.status.then((status) => ({ exited: status }));
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), options.readyTimeout);
+  });
+  try {
+    let first = await Promise.race([line, exited, timedOut]);
+    if (typeof first === "object" && first !== null) {
+      // Exited: its last words may still be in the pipe (or a grandchild keeps it open).
+      first = await Promise.race([line, timedOut]);
+      if (first === null || first === "timeout") {
+        throw new DaemonError(
+          "START_FAILED",
+          `${options.name} exited (code ${(await exited).exited.code}) before it was ready; ` +
+            `does ${plan.module} call daemonize()?\n${tail()}`,
+        );
+      }
+    }
+    if (first === "timeout") {
+      await terminate(child, options.stopTimeout);
+      throw new DaemonError(
+        "READY_TIMEOUT",
+        `${options.name} did not report ready within ${options.readyTimeout} ms` +
+          (options.readiness === "notify"
+            ? ' (readiness "notify": does main call ctx.ready()?)'
+            : "") +
+          `; it was stopped. Raise readyTimeout if it needs longer.\n${tail()}`,
+      );
+    }
+    if (first === null) {
+      throw new DaemonError(
+        "START_FAILED",
+        `${options.name} closed its readiness channel without reporting ready\n${tail()}`,
+      );
+    }
+    let message: ReadyMessage;
+    try {
+      message = JSON.parse(first) as ReadyMessage;
+    } catch {
+      throw new DaemonError(
+        "START_FAILED",
+        `${options.name} sent an unreadable readiness line: ${first}`,
+      );
+    }
+    if (message.ok) return { kind: "started", pid: message.pid };
+    if (message.code === "ALREADY_RUNNING") {
+      return { kind: "already-running", pid: message.pid ?? null };
+    }
+    const code = message.code === "START_FAILED"
+      ? "START_FAILED"
+      : (message.code as DaemonError["code"]);
+    throw new DaemonError(
+      code,
+      code === "START_FAILED"
+        ? `${options.name} failed to start: ${message.message}\n${tail()}`
+        : message.message,
+    );
+  } finally {
+    clearTimeout(timer);
+    reader.cancel().catch(() => {});
+    child.unref();
+  }
+}
+
+/** Stops a child that never became ready: SIGTERM, then SIGKILL after `graceMs`. */
+async function terminate(
+  child: Deno.ChildProcess,
+  graceMs: number,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    child.kill("SIGTERM");
+    const done = await Promise.race([
+      child.status.then(() => true),
+      new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), graceMs)),
+    ]);
+    if (!done) {
+      child.kill("SIGKILL");
+      await child.status;
+    }
+  } catch {
+    // Already gone.
+  } finally {
+    clearTimeout(timer);
+  }
+}

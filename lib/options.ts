@@ -1,0 +1,240 @@
+/**
+ * Validates {@linkcode DaemonOptions} once, at the boundary, into the
+ * {@linkcode ResolvedDaemonOptions} the rest of the library trusts.
+ *
+ * @module
+ */
+
+import { DaemonError } from "./errors.ts";
+import type { DaemonOptions, LogLevel, Readiness, ResolvedDaemonOptions } from "./types.ts";
+
+const NULL_DEVICE = Deno.build.os === "windows" ? "NUL" : "/dev/null";
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warning", "error"];
+const READINESS: readonly Readiness[] = ["auto", "notify"];
+const KNOWN: ReadonlySet<string> = new Set<keyof DaemonOptions>([
+  "name",
+  "pidFile",
+  "logFile",
+  "logLevel",
+  "stdout",
+  "stderr",
+  "stdin",
+  "cwd",
+  "umask",
+  "env",
+  "readiness",
+  "readyTimeout",
+  "stopTimeout",
+  "denoArgs",
+  "args",
+  "configureLogging",
+  "onReload",
+]);
+
+function bad(option: string, what: string): DaemonError {
+  return new DaemonError("BAD_OPTION", `option "${option}" ${what}`);
+}
+
+/** `file:///srv/app/main.ts` → `main`. */
+export function moduleStem(module: string): string {
+  const path = module.startsWith("file:") ? new URL(module).pathname : module;
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  const dot = base.lastIndexOf(".");
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+/** Joins a relative path onto `base`, normalising `.` and `..`. */
+export function absolutePath(path: string, base: string): string {
+  const joined = path.startsWith("/") ? path : `${base}/${path}`;
+  const parts: string[] = [];
+  for (const part of joined.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return "/" + parts.join("/");
+}
+
+function path(
+  options: DaemonOptions,
+  key: "pidFile" | "logFile" | "stdout" | "stderr" | "stdin" | "cwd",
+  base: string,
+): string | undefined {
+  const value: unknown = options[key];
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== "string" || value.trim() === "" || value.includes("\0")
+  ) {
+    throw bad(key, "must be a non-empty path string");
+  }
+  return Deno.build.os === "windows" ? value : absolutePath(value, base);
+}
+
+function timeout(
+  options: DaemonOptions,
+  key: "readyTimeout" | "stopTimeout",
+): number {
+  const value: unknown = options[key];
+  if (value === undefined) return 10_000;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw bad(
+      key,
+      `must be a finite number of milliseconds >= 0, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+function stringList(
+  options: DaemonOptions,
+  key: "denoArgs" | "args",
+): string[] | undefined {
+  const value: unknown = options[key];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+    throw bad(key, "must be an array of strings");
+  }
+  return [...value];
+}
+
+/** Where resolution happens: the base for relative paths and the main module. */
+export interface ResolveBase {
+  /** The directory relative paths are resolved against. */
+  cwd: string;
+  /** The main module, for the default name. */
+  mainModule: string;
+}
+
+/**
+ * Validates `options` and fills in the defaults.
+ *
+ * @throws {DaemonError} `BAD_OPTION`, naming the option.
+ */
+export function resolveOptions(
+  options: DaemonOptions | undefined,
+  base: ResolveBase,
+): ResolvedDaemonOptions {
+  if (options === undefined) options = {};
+  if (
+    typeof options !== "object" || options === null || Array.isArray(options)
+  ) {
+    throw new DaemonError("BAD_OPTION", "options must be an object");
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) {
+      const hint = [...KNOWN].find((k) => k.toLowerCase() === key.toLowerCase());
+      throw bad(
+        key,
+        `is not an option${hint ? `; did you mean "${hint}"?` : ""}`,
+      );
+    }
+  }
+
+  const name = options.name ?? moduleStem(base.mainModule);
+  if (typeof name !== "string" || name.trim() === "" || /[\0\n\r]/.test(name)) {
+    throw bad("name", "must be a non-empty single-line string");
+  }
+  const logLevel = options.logLevel ?? "info";
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw bad(
+      "logLevel",
+      `must be one of ${LOG_LEVELS.join(", ")}, got ${String(logLevel)}`,
+    );
+  }
+  const readiness = options.readiness ?? "auto";
+  if (!READINESS.includes(readiness)) {
+    throw bad(
+      "readiness",
+      `must be "auto" or "notify", got ${String(readiness)}`,
+    );
+  }
+  const umask = options.umask ?? 0o022;
+  if (
+    typeof umask !== "number" || !Number.isInteger(umask) || umask < 0 ||
+    umask > 0o777
+  ) {
+    throw bad(
+      "umask",
+      `must be an integer from 0 to 0o777, got ${String(umask)}`,
+    );
+  }
+  const env = options.env ?? {};
+  if (
+    typeof env !== "object" || env === null || Array.isArray(env) ||
+    !Object.entries(env).every(([k, v]) => k !== "" && !k.includes("=") && typeof v === "string")
+  ) {
+    throw bad("env", "must be an object of string variables");
+  }
+  const configureLogging = options.configureLogging ?? true;
+  if (typeof configureLogging !== "boolean") {
+    throw bad("configureLogging", "must be a boolean");
+  }
+  const onReload = options.onReload ?? null;
+  if (onReload !== null && typeof onReload !== "function") {
+    throw bad("onReload", "must be a function");
+  }
+
+  const logFile = path(options, "logFile", base.cwd) ?? null;
+  const output = logFile ?? NULL_DEVICE;
+  return {
+    name,
+    pidFile: path(options, "pidFile", base.cwd) ?? null,
+    logFile,
+    logLevel,
+    stdout: path(options, "stdout", base.cwd) ?? output,
+    stderr: path(options, "stderr", base.cwd) ?? output,
+    stdin: path(options, "stdin", base.cwd) ?? NULL_DEVICE,
+    cwd: path(options, "cwd", base.cwd) ?? base.cwd,
+    umask,
+    env: { ...env },
+    readiness,
+    readyTimeout: timeout(options, "readyTimeout"),
+    stopTimeout: timeout(options, "stopTimeout"),
+    denoArgs: stringList(options, "denoArgs") ?? [],
+    args: stringList(options, "args") ?? [...Deno.args],
+    configureLogging,
+    onReload,
+  };
+}
+
+/** The options a launcher hands to the daemon it starts: what JSON can carry. */
+export type PortableOptions = Omit<
+  DaemonOptions,
+  "onReload" | "args" | "denoArgs"
+>;
+
+/**
+ * The options given explicitly, with every path made absolute against `cwd`,
+ * ready to travel to the re-executed daemon, which lays them over its own.
+ */
+export function portableOptions(
+  options: DaemonOptions,
+  cwd: string,
+): PortableOptions {
+  const out: PortableOptions = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (
+      value === undefined || key === "onReload" || key === "args" ||
+      key === "denoArgs"
+    ) {
+      continue;
+    }
+    const isPath = key === "pidFile" || key === "logFile" || key === "stdout" ||
+      key === "stderr" || key === "stdin" || key === "cwd";
+    Object.assign(out, {
+      [key]: isPath && typeof value === "string" && value !== "" ? absolutePath(value, cwd) : value,
+    });
+  }
+  return out;
+}
+
+/** Throws `BAD_OPTION` unless a pidfile is set: start, stop and status need one. */
+export function requirePidFile(options: ResolvedDaemonOptions): string {
+  if (options.pidFile === null) {
+    throw new DaemonError(
+      "BAD_OPTION",
+      `option "pidFile" is required to start, stop or query ${options.name}; set it, or use "run" to stay in the foreground`,
+    );
+  }
+  return options.pidFile;
+}

@@ -1,0 +1,41 @@
+/**
+ * Turn any Deno program into a well-behaved Unix daemon.
+ *
+ * `daemonize(main, options)` gives a script the commands `start`, `stop`,
+ * `restart`, `status` and `run`. Start re-executes the program detached and
+ * returns only once it is really up; the pidfile is guarded by an exclusive
+ * kernel lock, so a stale pidfile never matters and stop never signals a
+ * process that is not the daemon; and the library, `ctx.logger` and every
+ * LogTape logger in the program write to one log file, with nothing lost on
+ * exit.
+ *
+ * @example A daemon script
+ * ```ts ignore
+ * import { daemonize } from "@daemonize/daemon";
+ *
+ * await daemonize(async ({ signal, logger }) => {
+ *   logger.info("worker up");
+ *   while (!signal.aborted) await new Promise((r) => setTimeout(r, 1000));
+ * }, { name: "app", pidFile: "app.pid", logFile: "app.log" });
+ * ```
+ *
+ * @module
+ */
+
+export { daemonize } from "./lib/daemonize.ts";
+export { daemon } from "./lib/decorator.ts";
+export { Daemon, type DaemonControllerOptions } from "./lib/launcher/controller.ts";
+export { DaemonError, type DaemonErrorCode } from "./lib/errors.ts";
+export type {
+  DaemonClass,
+  DaemonContext,
+  DaemonInstance,
+  DaemonMain,
+  DaemonOptions,
+  DaemonStatus,
+  LogLevel,
+  Readiness,
+  ResolvedDaemonOptions,
+  StartResult,
+  StopResult,
+} from "./lib/types.ts";

@@ -1,0 +1,165 @@
+// Test helpers: a sandbox (temporary directory) per test that runs the
+// fixture scripts as real processes and, on dispose, kills by pid whatever
+// daemon it started, even when the test failed.
+
+const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+
+export interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Polls `check` until it returns a truthy value or `ms` pass; returns the value or throws. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  ms = 5000,
+): Promise<NonNullable<T>> {
+  const deadline = performance.now() + ms;
+  let pause = 2;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (performance.now() > deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(pause * 2, 50);
+  }
+}
+
+/** The process state letter from /proc (Z for a zombie), or null when there is no such process. */
+export function procState(pid: number): string | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  } catch {
+    return null;
+  }
+}
+
+/** Alive: exists and is not a zombie (PID 1 here does not reap orphans). */
+export function isAlive(pid: number): boolean {
+  const state = procState(pid);
+  return state !== null && state !== "Z" && state !== "X";
+}
+
+function environOf(pid: number): string {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return "";
+  }
+}
+
+/** Pids of live processes whose environment names `marker` (our daemons). */
+export function processesWith(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid) || pid === Deno.pid) continue;
+    if (isAlive(pid) && environOf(pid).split("\0").includes(marker)) pids.push(pid);
+  }
+  return pids;
+}
+
+export interface RunOptions {
+  behavior?: string;
+  options?: Record<string, unknown>;
+  env?: Record<string, string>;
+  denoFlags?: string[];
+  script?: string;
+  cwd?: string;
+}
+
+/** A temporary directory and the fixture daemons started in it. */
+export class Sandbox implements AsyncDisposable {
+  readonly dir: string;
+  /** An environment entry only this sandbox's processes carry. */
+  readonly marker: string;
+  readonly extraPids: number[] = [];
+
+  constructor() {
+    this.dir = Deno.makeTempDirSync({ prefix: "daemonize-test-" });
+    this.marker = `FIXTURE_DIR=${this.dir}`;
+  }
+
+  path(name: string): string {
+    return `${this.dir}/${name}`;
+  }
+
+  get pidFile(): string {
+    return this.path("app.pid");
+  }
+
+  get logFile(): string {
+    return this.path("app.log");
+  }
+
+  /** Runs `deno run <flags> <fixture> ...args` and collects its output. */
+  async run(args: string[], o: RunOptions = {}): Promise<Output> {
+    const out = await this.command(args, o).output();
+    return {
+      code: out.code,
+      stdout: new TextDecoder().decode(out.stdout),
+      stderr: new TextDecoder().decode(out.stderr),
+    };
+  }
+
+  command(args: string[], o: RunOptions = {}): Deno.Command {
+    return new Deno.Command(Deno.execPath(), {
+      args: ["run", ...(o.denoFlags ?? ["-A"]), `${FIXTURES}${o.script ?? "app.ts"}`, ...args],
+      cwd: o.cwd ?? this.dir,
+      env: {
+        FIXTURE_DIR: this.dir,
+        FIXTURE_BEHAVIOR: o.behavior ?? "idle",
+        FIXTURE_OPTIONS: JSON.stringify(o.options ?? {}),
+        NO_COLOR: "1",
+        ...o.env,
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    });
+  }
+
+  /** Starts the fixture; asserts it started and returns the daemon's pid. */
+  async start(o: RunOptions = {}): Promise<number> {
+    const out = await this.run(["start"], o);
+    const match = /started \S+ \(pid (\d+)\)/.exec(out.stdout);
+    if (out.code !== 0 || match === null) {
+      throw new Error(`start failed (exit ${out.code}):\n${out.stdout}\n${out.stderr}`);
+    }
+    return Number(match[1]);
+  }
+
+  readLog(name = "app.log"): string {
+    try {
+      return Deno.readTextFileSync(this.path(name));
+    } catch {
+      return "";
+    }
+  }
+
+  exists(name: string): boolean {
+    try {
+      Deno.lstatSync(this.path(name));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Kills, by pid, every live process carrying this sandbox's marker, then removes the directory. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const pids = [...processesWith(this.marker), ...this.extraPids.filter(isAlive)];
+    for (const pid of pids) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* gone */ }
+    }
+    await waitFor("sandbox processes to die", () => pids.every((pid) => !isAlive(pid)), 5000);
+    Deno.removeSync(this.dir, { recursive: true });
+  }
+}
