@@ -55,13 +55,6 @@ export async function runDaemon(
   // daemon with its log on disk.
   function finish(code: number, why: string, error?: unknown): never {
     ending = true;
-    if (daemon && !ready) {
-      tellLauncher({
-        ok: false,
-        code: "START_FAILED",
-        message: error === undefined ? why : `${why}: ${describe(error)}`,
-      });
-    }
     const line = `exiting: ${why} (exit code ${code})`;
     if (logging === null) {
       if (error !== undefined) console.error(`${options.name}: ${line}`, error);
@@ -75,6 +68,14 @@ export async function runDaemon(
     lock?.release();
     lock = null;
     logging?.close();
+    // Last, so that a failed start's launcher finds the log complete.
+    if (daemon && !ready) {
+      tellLauncher({
+        ok: false,
+        code: "START_FAILED",
+        message: error === undefined ? why : `${why}: ${describe(error)}`,
+      });
+    }
     Deno.exit(code);
   }
 
@@ -109,8 +110,28 @@ export async function runDaemon(
     },
   });
 
+  // The program's own Deno.exit(), or an event loop that ran dry. Added
+  // before LogTape is configured: LogTape disposes itself on unload too, and
+  // listeners run in the order they were added.
+  addEventListener("unload", () => {
+    if (ending) return;
+    ending = true;
+    const why = `the program ended the process (exit code ${Deno.exitCode})`;
+    logging?.library.info(`exiting: ${why}`);
+    lock?.release();
+    logging?.close();
+    if (daemon && !ready) tellLauncher({ ok: false, code: "START_FAILED", message: why });
+  });
+
   try {
-    if (Deno.build.os !== "windows") Deno.umask(options.umask);
+    // A started daemon got its umask from the launcher's shell; Deno.umask()
+    // needs --allow-sys, which `run` may lack (then the inherited one stays).
+    if (
+      !daemon && Deno.build.os !== "windows" &&
+      Deno.permissions.querySync({ name: "sys" }).state === "granted"
+    ) {
+      Deno.umask(options.umask);
+    }
     if (options.pidFile !== null) {
       const got = await acquirePidFile(options.pidFile, Deno.pid);
       if (!(got instanceof PidFileLock)) {
@@ -157,16 +178,6 @@ export async function runDaemon(
   addEventListener("error", (event) => {
     event.preventDefault();
     finish(1, "uncaught exception", event.error);
-  });
-  // The program's own Deno.exit(), or an event loop that ran dry.
-  addEventListener("unload", () => {
-    if (ending) return;
-    ending = true;
-    log.library.info(
-      `exiting: the program ended the process (exit code ${Deno.exitCode})`,
-    );
-    lock?.release();
-    log.close();
   });
 
   const ctx: DaemonContext = {

@@ -19,7 +19,8 @@ import type { ResolvedDaemonOptions } from "../types.ts";
 import { missingRunGrants, permissionFlags } from "./_permissions.ts";
 
 const SHELL = "/bin/sh";
-const WRAPPER = 'o=$1 e=$2 i=$3; shift 3; exec "$@" 3>&1 <"$i" >>"$o" 2>>"$e"';
+// The umask is set here too: Deno.umask() needs the whole of --allow-sys.
+const WRAPPER = 'umask $1; o=$2 e=$3 i=$4; shift 4; exec "$@" 3>&1 <"$i" >>"$o" 2>>"$e"';
 const NULL_DEVICE = "/dev/null";
 const TAIL_LINES = 20;
 
@@ -59,7 +60,7 @@ function denoCommand(plan: LaunchPlan): string[] {
 // Creates raw output files the safe way (never through a symlink) so that
 // the shell's `>>` only ever opens a regular file that is already there.
 function prepareOutput(
-  option: "stdout" | "stderr",
+  option: "stdout" | "stderr" | "logFile",
   path: string,
 ): number | null {
   if (path === NULL_DEVICE) return null;
@@ -167,10 +168,12 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
   checkRunPermission();
   checkCwd(options.cwd);
   checkInput(options.stdin);
-  const outOffset = prepareOutput("stdout", options.stdout);
+  const role = (option: "stdout" | "stderr") =>
+    options[option] === options.logFile ? "logFile" : option;
+  const outOffset = prepareOutput(role("stdout"), options.stdout);
   const errOffset = options.stderr === options.stdout
     ? outOffset
-    : prepareOutput("stderr", options.stderr);
+    : prepareOutput(role("stderr"), options.stderr);
   const spec: LaunchSpec = { cwd: plan.launchCwd, options: plan.portable };
 
   let child: Deno.ChildProcess;
@@ -180,6 +183,7 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
         "-c",
         WRAPPER,
         "daemonize",
+        options.umask.toString(8).padStart(3, "0"),
         options.stdout,
         options.stderr,
         options.stdin,
@@ -207,28 +211,11 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
   }
 
   const tail = () => outputTail(options.stderr, errOffset);
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const reader = child.stdout.getReader();
-  const line = readLine(reader).catch(() => null);
-  const exited = child.status.then((status) => ({ exited: status }));
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), options.readyTimeout);
-  });
   try {
-    let first = await Promise.race([line, exited, timedOut]);
-    if (typeof first === "object" && first !== null) {
-      // Exited: its last words may still be in the pipe (or a grandchild keeps it open).
-      first = await Promise.race([line, timedOut]);
-      if (first === null || first === "timeout") {
-        throw new DaemonError(
-          "START_FAILED",
-          `${options.name} exited (code ${(await exited).exited.code}) before it was ready; ` +
-            `does ${plan.module} call daemonize()?\n${tail()}`,
-        );
-      }
-    }
+    const first = await firstWord(child, reader, options.readyTimeout);
     if (first === "timeout") {
-      await terminate(child, options.stopTimeout);
+      await stopChild(child, options.stopTimeout, "SIGTERM");
       throw new DaemonError(
         "READY_TIMEOUT",
         `${options.name} did not report ready within ${options.readyTimeout} ms` +
@@ -238,10 +225,11 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
           `; it was stopped. Raise readyTimeout if it needs longer.\n${tail()}`,
       );
     }
-    if (first === null) {
+    if (typeof first === "number") {
       throw new DaemonError(
         "START_FAILED",
-        `${options.name} closed its readiness channel without reporting ready\n${tail()}`,
+        `${options.name} exited (code ${first}) before it was ready; ` +
+          `does ${plan.module} call daemonize()?\n${tail()}`,
       );
     }
     let message: ReadyMessage;
@@ -254,33 +242,66 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
       );
     }
     if (message.ok) return { kind: "started", pid: message.pid };
+    // The child is on its way out: let it finish, so nothing half-started
+    // outlives this call and its last log lines are on disk.
+    await stopChild(child, options.stopTimeout, null);
     if (message.code === "ALREADY_RUNNING") {
       return { kind: "already-running", pid: message.pid ?? null };
     }
-    const code = message.code === "START_FAILED"
-      ? "START_FAILED"
-      : (message.code as DaemonError["code"]);
-    throw new DaemonError(
-      code,
-      code === "START_FAILED"
-        ? `${options.name} failed to start: ${message.message}\n${tail()}`
-        : message.message,
-    );
+    if (message.code === "START_FAILED") {
+      throw new DaemonError(
+        "START_FAILED",
+        `${options.name} failed to start: ${message.message}\n${tail()}`,
+      );
+    }
+    throw new DaemonError(message.code as DaemonError["code"], message.message);
   } finally {
-    clearTimeout(timer);
     reader.cancel().catch(() => {});
     child.unref();
   }
 }
 
-/** Stops a child that never became ready: SIGTERM, then SIGKILL after `graceMs`. */
-async function terminate(
+/**
+ * The child's readiness line; or its exit code when it exited without one
+ * (a grandchild holding the pipe open does not delay this); or "timeout".
+ */
+async function firstWord(
+  child: Deno.ChildProcess,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  timeoutMs: number,
+): Promise<string | number | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const line = readLine(reader).catch(() => null);
+  const timeout = new Promise<"timeout">((resolve) =>
+    timer = setTimeout(() => resolve("timeout"), timeoutMs)
+  );
+  try {
+    const first = await Promise.race([line, child.status, timeout]);
+    if (typeof first === "string") return first;
+    if (first === null || typeof first === "object") {
+      const status = await child.status;
+      // Exited: its last words may still be in the pipe.
+      const last = await Promise.race([line, timeout]);
+      return typeof last === "string" && last !== "timeout" ? last : status.code;
+    }
+    return first;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Waits up to `graceMs` for a child that never became ready to exit, after
+ * sending `signal` (if any); SIGKILL after that.
+ */
+async function stopChild(
   child: Deno.ChildProcess,
   graceMs: number,
+  signal: "SIGTERM" | null,
 ): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    child.kill("SIGTERM");
+    if (signal !== null) child.kill(signal);
     const done = await Promise.race([
       child.status.then(() => true),
       new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), graceMs)),

@@ -1,0 +1,140 @@
+// One log file for the library and all of the program's loggers; nothing
+// lost on exit; SIGHUP reopens; raw output lands in files.
+
+import assert from "node:assert/strict";
+import { Sandbox, waitFor } from "./_helpers.ts";
+
+Deno.test("ctx.logger, a getLogger() in another module and the library all write to the one log file", async () => {
+  await using sb = new Sandbox();
+  await sb.start();
+  await sb.run(["stop"]);
+  const log = sb.readLog();
+  assert.match(log, /\[INF\] fx: up\n/);
+  assert.match(log, /\[INF\] other·module: another module logs too\n/);
+  assert.match(log, /\[INF\] daemonize: started fx/);
+  assert.match(log, /\[INF\] daemonize: stopping: SIGTERM/);
+});
+
+Deno.test("20 000 lines logged right before stop are all on disk, in order, when stop returns", async () => {
+  await using sb = new Sandbox();
+  await sb.start({ behavior: "burst" });
+  await waitFor("the burst", () => sb.exists("burst-done"));
+  const out = await sb.run(["stop"]);
+  assert.equal(out.code, 0);
+  const lines = sb.readLog().split("\n").filter((l) => l.includes("burst: line "));
+  assert.equal(lines.length, 20_000);
+  lines.forEach((line, i) => assert.ok(line.endsWith(`burst: line ${i + 1}`), line));
+});
+
+Deno.test("lines logged while stop is already waiting are flushed before the daemon exits", async () => {
+  await using sb = new Sandbox();
+  await sb.start({ behavior: "burst", env: { FIXTURE_LINES: "50000" } });
+  const out = await sb.run(["stop"]); // races the burst
+  assert.equal(out.code, 0);
+  const log = sb.readLog();
+  const count = log.split("\n").filter((l) => l.includes("burst: line ")).length;
+  // The burst runs in one macrotask, so SIGTERM is handled either before or after all of it.
+  assert.ok(count === 0 || count === 50_000, `all or nothing of the burst, got ${count}`);
+  assert.match(log.trimEnd().split("\n").at(-1)!, /exiting: stopped by SIGTERM/);
+});
+
+Deno.test("a lone line reaches the file while the daemon keeps running (tail -f)", async () => {
+  await using sb = new Sandbox();
+  const pid = await sb.start();
+  Deno.kill(pid, "SIGHUP");
+  await waitFor(
+    "the reload line on disk",
+    () => sb.readLog().includes("daemonize: reload: SIGHUP"),
+    1000,
+  );
+});
+
+Deno.test("SIGHUP reopens the log file: after a rename new lines go to a fresh file and onReload runs", async () => {
+  await using sb = new Sandbox();
+  const pid = await sb.start();
+  Deno.renameSync(sb.logFile, sb.path("app.log.1"));
+  Deno.kill(pid, "SIGHUP");
+  await waitFor("the new log file", () => sb.readLog().includes("onReload called"));
+  assert.match(sb.readLog(), /daemonize: reload: SIGHUP/);
+  assert.match(sb.readLog("app.log.1"), /daemonize: started fx/);
+  assert.doesNotMatch(sb.readLog("app.log.1"), /reload/);
+  await sb.run(["stop"]);
+  assert.match(sb.readLog(), /exiting: stopped by SIGTERM/);
+});
+
+Deno.test("console.* is captured into the log in daemon mode, with levels", async () => {
+  await using sb = new Sandbox();
+  await sb.start({ behavior: "console" });
+  await sb.run(["stop"]);
+  const log = sb.readLog();
+  assert.match(log, /\[INF\] fx·console: console\.log \{braces\} kept \{ a: 1 \}\n/);
+  assert.match(log, /\[ERR\] fx·console: console\.error line\n/);
+});
+
+Deno.test("raw stdout and stderr land in their files and keep working after the launcher exits", async () => {
+  await using sb = new Sandbox();
+  const options = { stdout: sb.path("out.txt") };
+  await sb.start({ behavior: "raw", options });
+  await waitFor("raw stderr in the log", () => sb.readLog().includes("raw stderr line"));
+  await sb.run(["stop"], { options });
+  assert.equal(sb.readLog("out.txt"), "raw stdout line\nraw stdout after stop\n");
+  assert.doesNotMatch(sb.readLog(), /BrokenPipe|raw stdout/);
+  assert.match(sb.readLog(), /exiting: stopped by SIGTERM \(exit code 0\)/);
+});
+
+Deno.test("logLevel: debug adds the library's debug lines; warning drops info lines", async () => {
+  await using sb = new Sandbox();
+  await sb.start({ options: { logLevel: "debug" } });
+  await sb.run(["stop"]);
+  assert.match(sb.readLog(), /\[DBG\] daemonize: starting fx/);
+  Deno.removeSync(sb.logFile);
+  await sb.start({ options: { logLevel: "warning" } });
+  await sb.run(["stop"]);
+  assert.doesNotMatch(sb.readLog(), /\[INF\]/);
+});
+
+Deno.test("a program that configured LogTape itself keeps its configuration", async () => {
+  await using sb = new Sandbox();
+  await sb.start({ script: "own_logtape.ts" });
+  await sb.run(["stop"], { script: "own_logtape.ts" });
+  const mine = sb.readLog("mine.log");
+  assert.match(mine, /^MINE .*\[INF\] fx: up$/m);
+  assert.match(mine, /^MINE .*\[INF\] daemonize: started fx/m);
+  assert.doesNotMatch(sb.readLog(), /fx: up/);
+});
+
+Deno.test("a main that rejects later is logged at fatal with its stack; exit 1 and pidfile removed", async () => {
+  await using sb = new Sandbox();
+  await sb.start({ behavior: "reject-later" });
+  await waitFor("the daemon to exit", () => !sb.exists("app.pid"));
+  const log = sb.readLog();
+  assert.match(
+    log,
+    /\[FTL\] daemonize: exiting: main failed \(exit code 1\): Error: boom-later\n\s+at /,
+  );
+});
+
+Deno.test("an unhandled rejection is logged at fatal and ends the daemon with exit 1", async () => {
+  await using sb = new Sandbox();
+  await sb.start({ behavior: "unhandled" });
+  await waitFor("the daemon to exit", () => !sb.exists("app.pid"));
+  assert.match(
+    sb.readLog(),
+    /\[FTL\] daemonize: exiting: unhandled promise rejection \(exit code 1\): Error: nobody handles this/,
+  );
+});
+
+Deno.test("the program's own Deno.exit(3) is logged with its code and removes the pidfile", async () => {
+  await using sb = new Sandbox();
+  await sb.start({ behavior: "exit-3" });
+  await waitFor("the daemon to exit", () => !sb.exists("app.pid"));
+  assert.match(sb.readLog(), /exiting: the program ended the process \(exit code 3\)/);
+});
+
+Deno.test("main returning ends the daemon: exit 0, pidfile removed, the reason logged", async () => {
+  await using sb = new Sandbox();
+  await sb.start({ behavior: "returns" });
+  await waitFor("the daemon to exit", () => !sb.exists("app.pid"));
+  const lines = sb.readLog().trimEnd().split("\n");
+  assert.match(lines.at(-1)!, /\[INF\] daemonize: exiting: main returned \(exit code 0\)/);
+});
