@@ -202,3 +202,32 @@ Deno.test("stdin is the null device by default and arguments after the command r
   assert.deepEqual(r.args, ["--port", "8080"]);
   assert.equal(r.cwd, sb.dir);
 });
+
+Deno.test("stop never signals a pid written into a held pidfile that does not hold the lock", async () => {
+  await using sb = new Sandbox();
+  const pid = await sb.start();
+  const stranger = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  sb.extraPids.push(stranger.pid);
+  try {
+    for (
+      const [forged, why] of [[stranger.pid, /does not hold its lock/], [
+        1,
+        /which is init/,
+      ]] as const
+    ) {
+      Deno.writeTextFileSync(sb.pidFile, `${forged}\n`); // the lock is advisory: anyone can write
+      const stop = await sb.run(["stop"]);
+      assert.equal(stop.code, 1);
+      assert.match(stop.stderr, new RegExp(`names pid ${forged}, .*refusing to signal it`));
+      assert.match(stop.stderr, why);
+      assert.ok(isAlive(stranger.pid), "the stranger was not signalled");
+      assert.ok(isAlive(pid), "nor was the daemon");
+    }
+    Deno.writeTextFileSync(sb.pidFile, `${pid}\n`);
+    assert.equal((await sb.run(["stop"])).code, 0);
+    assert.equal(isAlive(pid), false);
+  } finally {
+    stranger.kill("SIGKILL");
+    await stranger.status;
+  }
+});
