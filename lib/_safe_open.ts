@@ -16,8 +16,10 @@ export interface OpenMode {
   read?: boolean;
   write?: boolean;
   append?: boolean;
-  /** Create the file (mode 0o644 less the umask) when it is missing. */
+  /** Create the file when it is missing. */
   create?: boolean;
+  /** The mode to create it with, before the process umask. Default 0o644. */
+  createMode?: number;
 }
 
 function dirname(path: string): string {
@@ -64,48 +66,72 @@ export function fileError(
   });
 }
 
+function myUid(): number | null {
+  return Deno.permissions.querySync({ name: "sys", kind: "uid" }).state === "granted"
+    ? Deno.uid()
+    : null;
+}
+
+// A file in a directory others can write to can be swapped or pre-created
+// by them (and a pre-created pidfile could even be locked by them).
+function checkDirectory(path: string, role: FileRole, existing: Deno.FileInfo | null): void {
+  const dir = Deno.statSync(dirname(path));
+  if (!dir.isDirectory) throw new Deno.errors.NotFound();
+  const mode = dir.mode ?? 0;
+  if ((mode & 0o002) === 0) return;
+  const what = `${role.option} "${path}"`;
+  if ((mode & 0o1000) === 0) {
+    throw new DaemonError(
+      role.code,
+      `directory ${
+        dirname(path)
+      } of ${what} is writable by everyone and not sticky, so anyone could replace the file; use a directory only you can write`,
+    );
+  }
+  const uid = myUid();
+  if (existing !== null && uid !== null && existing.uid !== uid) {
+    throw new DaemonError(
+      role.code,
+      `${what} belongs to uid ${existing.uid}, not to you, in the shared directory ${
+        dirname(path)
+      }; remove it or use a directory only you can write`,
+    );
+  }
+}
+
 /**
  * Checks what is at `path` without following a symlink. Returns null when
- * nothing is there; throws when it is anything but a regular file.
+ * nothing is there; throws when it is anything but a regular file, or when
+ * its directory lets others replace it.
  */
-export function inspectPath(
-  path: string,
-  role: FileRole,
-): Deno.FileInfo | null {
-  let info: Deno.FileInfo;
+export function inspectPath(path: string, role: FileRole): Deno.FileInfo | null {
+  let info: Deno.FileInfo | null;
   try {
     info = Deno.lstatSync(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      try {
-        if (!Deno.statSync(dirname(path)).isDirectory) {
-          throw new Deno.errors.NotFound();
-        }
-      } catch (dirErr) {
-        throw fileError(dirErr, role, path);
-      }
-      return null;
-    }
-    throw fileError(err, role, path);
+    if (!(err instanceof Deno.errors.NotFound)) throw fileError(err, role, path);
+    info = null;
   }
   const what = `${role.option} "${path}"`;
-  if (info.isSymlink) {
+  if (info?.isSymlink) {
     throw new DaemonError(
       role.code,
       `${what} is a symlink; it is never followed, so point ${role.option} at a regular file`,
     );
   }
-  if (info.isDirectory) {
-    throw new DaemonError(
-      role.code,
-      `${what} is a directory; give a file path inside it`,
-    );
+  if (info?.isDirectory) {
+    throw new DaemonError(role.code, `${what} is a directory; give a file path inside it`);
   }
-  if (!info.isFile) {
+  if (info !== null && !info.isFile) {
     throw new DaemonError(
       role.code,
       `${what} is not a regular file (a FIFO, socket or device?); choose another path`,
     );
+  }
+  try {
+    if (role.option !== "stdin") checkDirectory(path, role, info);
+  } catch (err) {
+    throw fileError(err, role, path);
   }
   return info;
 }
@@ -134,7 +160,7 @@ export function openOwnFile(
           write: mode.write || !mode.append,
           append: mode.append,
           createNew: true,
-          mode: 0o644,
+          mode: mode.createMode ?? 0o644,
         });
       } catch (err) {
         if (err instanceof Deno.errors.AlreadyExists) continue; // created meanwhile: look again

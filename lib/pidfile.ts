@@ -103,15 +103,23 @@ export class PidFileLock {
     );
   }
 
-  /** Removes the pidfile (if it is still ours) and drops the lock. */
-  release(): void {
+  /**
+   * Removes the pidfile if it is still ours, keeping the lock: the daemon
+   * calls this on its way out and lets the exit itself release the lock, so
+   * whoever waits on the lock wakes only once the daemon is really gone.
+   */
+  remove(): void {
     try {
       if (stillAtPath(this.#file, this.path)) Deno.removeSync(this.path);
     } catch {
       // Leaving a pidfile behind is harmless: nobody holds its lock.
-    } finally {
-      this.#file.close();
     }
+  }
+
+  /** Removes the pidfile (if it is still ours) and drops the lock now. */
+  release(): void {
+    this.remove();
+    this.#file.close();
   }
 }
 
@@ -185,6 +193,29 @@ export function currentPid(file: Deno.FsFile): number | null {
 export function holdsLock(file: Deno.FsFile, pid: number): boolean | null {
   const holders = flockHolders(file.statSync());
   return holders === null ? null : holders.includes(pid);
+}
+
+/**
+ * Removes the pidfile at `path` if `file` is still it and nobody holds its
+ * lock (the lock is then ours until `file` is closed).
+ */
+export function removeIfUnlocked(file: Deno.FsFile, path: string): void {
+  try {
+    if (file.tryLockSync(true) && stillAtPath(file, path)) Deno.removeSync(path);
+  } catch {
+    // Removed meanwhile.
+  }
+}
+
+/** Removes a stale pidfile at `path`; a file already gone is fine. */
+export function removeStalePidFile(path: string): void {
+  const file = openOwnFile(path, ROLE, { read: true });
+  if (file === null) return;
+  try {
+    removeIfUnlocked(file, path);
+  } finally {
+    file.close();
+  }
 }
 
 /** Whether `file` is still the file at `path` (not unlinked or replaced). */

@@ -9,6 +9,7 @@
  */
 
 import { DaemonError } from "../errors.ts";
+import { faultPoint } from "../_fault.ts";
 import { acquirePidFile, PidFileLock } from "../pidfile.ts";
 import type { DaemonContext, DaemonMain, ResolvedDaemonOptions } from "../types.ts";
 import { captureConsole } from "./_console.ts";
@@ -65,8 +66,9 @@ export async function runDaemon(
     } else {
       logging.library.error(line);
     }
-    lock?.release();
-    lock = null;
+    // The pidfile goes while the lock is still ours; the exit releases the
+    // lock, after the log is flushed, so a waiting stop sees a finished daemon.
+    lock?.remove();
     logging?.close();
     // Last, so that a failed start's launcher finds the log complete.
     if (daemon && !ready) {
@@ -118,7 +120,7 @@ export async function runDaemon(
     ending = true;
     const why = `the program ended the process (exit code ${Deno.exitCode})`;
     logging?.library.info(`exiting: ${why}`);
-    lock?.release();
+    lock?.remove();
     logging?.close();
     if (daemon && !ready) tellLauncher({ ok: false, code: "START_FAILED", message: why });
   });
@@ -133,6 +135,7 @@ export async function runDaemon(
       Deno.umask(options.umask);
     }
     if (options.pidFile !== null) {
+      faultPoint("daemon-before-lock");
       const got = await acquirePidFile(options.pidFile, Deno.pid);
       if (!(got instanceof PidFileLock)) {
         const pid = got.heldBy;
@@ -153,6 +156,7 @@ export async function runDaemon(
         );
       }
       lock = got;
+      faultPoint("daemon-after-lock");
     }
     if (Deno.cwd() !== options.cwd) Deno.chdir(options.cwd);
     if (!daemon) {
@@ -190,6 +194,7 @@ export async function runDaemon(
     ready() {
       if (ready || ending) return;
       ready = true;
+      faultPoint("daemon-before-ready");
       if (daemon) tellLauncher({ ok: true, pid: Deno.pid });
       log.library.info(`started ${options.name} (pid ${Deno.pid})`);
     },

@@ -12,13 +12,14 @@
  */
 
 import { DaemonError } from "../errors.ts";
+import { faultPoint } from "../_fault.ts";
 import { LAUNCH_ENV, type LaunchSpec, type ReadyMessage } from "../_launch.ts";
 import type { PortableOptions } from "../options.ts";
 import { inspectPath, openOwnFile } from "../_safe_open.ts";
 import type { ResolvedDaemonOptions } from "../types.ts";
 import { missingRunGrants, permissionFlags } from "./_permissions.ts";
+import { SHELL } from "./_shell.ts";
 
-const SHELL = "/bin/sh";
 // The umask is set here too: Deno.umask() needs the whole of --allow-sys.
 const WRAPPER = 'umask $1; o=$2 e=$3 i=$4; shift 4; exec "$@" 3>&1 <"$i" >>"$o" 2>>"$e"';
 const NULL_DEVICE = "/dev/null";
@@ -59,14 +60,17 @@ function denoCommand(plan: LaunchPlan): string[] {
 
 // Creates raw output files the safe way (never through a symlink) so that
 // the shell's `>>` only ever opens a regular file that is already there.
+// Created with the daemon's umask, not the launcher's.
 function prepareOutput(
   option: "stdout" | "stderr" | "logFile",
   path: string,
+  umask: number,
 ): number | null {
   if (path === NULL_DEVICE) return null;
   const file = openOwnFile(path, { option, code: "BAD_OPTION" }, {
     append: true,
     create: true,
+    createMode: 0o644 & ~umask,
   })!;
   try {
     return file.statSync().size;
@@ -170,10 +174,10 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
   checkInput(options.stdin);
   const role = (option: "stdout" | "stderr") =>
     options[option] === options.logFile ? "logFile" : option;
-  const outOffset = prepareOutput(role("stdout"), options.stdout);
+  const outOffset = prepareOutput(role("stdout"), options.stdout, options.umask);
   const errOffset = options.stderr === options.stdout
     ? outOffset
-    : prepareOutput(role("stderr"), options.stderr);
+    : prepareOutput(role("stderr"), options.stderr, options.umask);
   const spec: LaunchSpec = { cwd: plan.launchCwd, options: plan.portable };
 
   let child: Deno.ChildProcess;
@@ -211,6 +215,7 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
   }
 
   const tail = () => outputTail(options.stderr, errOffset);
+  faultPoint("launcher-after-spawn");
   const reader = child.stdout.getReader();
   try {
     const first = await firstWord(child, reader, options.readyTimeout);

@@ -6,7 +6,7 @@
  */
 
 import { requirePidFile } from "../options.ts";
-import { holderPid, probePidFile } from "../pidfile.ts";
+import { holderPid, holdsLock, probePidFile } from "../pidfile.ts";
 import type { DaemonStatus, ResolvedDaemonOptions } from "../types.ts";
 import { assertSupported } from "./_platform.ts";
 
@@ -43,7 +43,9 @@ export async function daemonStatus(
       };
     case "held":
       try {
-        const pid = state.pid ?? await holderPid(state.file, 1000);
+        const written = state.pid ?? await holderPid(state.file, 500);
+        // A pid written by someone else than the holder is not reported.
+        const pid = written !== null && holdsLock(state.file, written) === false ? null : written;
         return {
           ...base,
           running: true,

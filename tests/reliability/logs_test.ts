@@ -1,0 +1,112 @@
+// Logs under pressure: nothing lost, in order, across stop and rotation; a
+// failing disk does not stop the daemon; odd content does not break the file.
+
+import assert from "node:assert/strict";
+import { isAlive, Sandbox, waitFor } from "../_helpers.ts";
+import { figure } from "./_seed.ts";
+
+Deno.test("100 000 lines logged and then stop: all on disk, in order", async () => {
+  await using sb = new Sandbox();
+  const o = { behavior: "burst", env: { FIXTURE_LINES: "100000" } };
+  await sb.start(o);
+  await waitFor("the burst", () => sb.exists("burst-done"), 20_000);
+  const t0 = performance.now();
+  assert.equal((await sb.run(["stop"], o)).code, 0);
+  const stopMs = performance.now() - t0;
+  const lines = sb.readLog().split("\n").filter((l) => l.includes("burst: line "));
+  assert.equal(lines.length, 100_000);
+  let lost = 0;
+  lines.forEach((line, i) => {
+    if (!line.endsWith(`burst: line ${i + 1}`)) lost++;
+  });
+  assert.equal(lost, 0);
+  figure("logs.100k.lines_lost", lost);
+  figure("logs.100k.stop_ms", Math.round(stopMs));
+});
+
+Deno.test("rename + SIGHUP while logging every millisecond: new lines go to the new file, none lost", async () => {
+  await using sb = new Sandbox();
+  const pid = await sb.start({ behavior: "chatty" });
+  await waitFor("some lines", () => sb.readLog().includes("seq 50\n"));
+  Deno.renameSync(sb.logFile, sb.path("app.log.1"));
+  Deno.kill(pid, "SIGHUP");
+  await waitFor("lines in the new file", () => /seq \d+\n/.test(sb.readLog()));
+  await waitFor("more lines", () => (sb.readLog().match(/seq \d+\n/g) ?? []).length > 50);
+  assert.equal((await sb.run(["stop"])).code, 0);
+  const seqs = (text: string) =>
+    [...text.matchAll(/chatty: seq (\d+)\n/g)].map((m) => Number(m[1]));
+  const old = seqs(sb.readLog("app.log.1"));
+  const fresh = seqs(sb.readLog());
+  const last = Number(/last seq (\d+)/.exec(sb.readLog())?.[1]);
+  const all = [...old, ...fresh];
+  assert.deepEqual(all, Array.from({ length: last }, (_, i) => i + 1), "every line once, in order");
+  assert.ok(old.length > 0 && fresh.length > 0);
+  figure("logs.rotate.lines", all.length);
+  figure("logs.rotate.lines_lost", last - all.length);
+});
+
+function tryMount(dir: string): boolean {
+  const out = new Deno.Command("mount", {
+    args: ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir],
+    stderr: "null",
+  })
+    .outputSync();
+  return out.success;
+}
+
+function fill(dir: string): void {
+  // dd stops with "No space left on device": that is the point.
+  new Deno.Command("dd", { args: ["if=/dev/zero", `of=${dir}/filler`, "bs=64k"], stderr: "null" })
+    .outputSync();
+}
+
+const seqCount = (text: string) => (text.match(/seq \d+/g) ?? []).length;
+
+Deno.test("log file system full while running: the daemon keeps running, reports it once, resumes", async () => {
+  await using sb = new Sandbox();
+  const logs = sb.path("logs");
+  Deno.mkdirSync(logs);
+  if (!tryMount(logs)) {
+    console.log("SKIPPED: cannot mount a small tmpfs here (needs root); nothing was faked");
+    return;
+  }
+  try {
+    const options = { logFile: `${logs}/app.log`, stderr: sb.path("stderr.txt") };
+    const pid = await sb.start({ behavior: "chatty", options });
+    await waitFor("some lines", () => sb.readLog("logs/app.log").includes("seq 20\n"));
+    fill(logs);
+    await waitFor(
+      "the error report",
+      () => sb.readLog("stderr.txt").includes("cannot write log file"),
+    );
+    const stalled = seqCount(sb.readLog("logs/app.log"));
+    // Let a few hundred more lines fail; the report must stay one line.
+    const failedFrom = Number(sb.readLog("seq"));
+    await waitFor("more failed lines", () => Number(sb.readLog("seq")) >= failedFrom + 300);
+    assert.ok(isAlive(pid), "still running");
+    const reports = sb.readLog("stderr.txt").split("\n").filter((l) =>
+      l.includes("cannot write log file")
+    );
+    assert.equal(reports.length, 1);
+    Deno.removeSync(`${logs}/filler`);
+    await waitFor("logging to resume", () => seqCount(sb.readLog("logs/app.log")) > stalled + 10);
+    assert.equal((await sb.run(["stop"], { options })).code, 0);
+    assert.match(sb.readLog("logs/app.log"), /exiting: stopped by SIGTERM/);
+    figure("logs.disk_full.reports", reports.length);
+  } finally {
+    new Deno.Command("umount", { args: ["-l", logs] }).outputSync();
+  }
+});
+
+Deno.test("a 1 MB line, lone surrogates, control characters and raw bytes do not break the file", async () => {
+  await using sb = new Sandbox();
+  await sb.start({ behavior: "odd-lines" });
+  assert.equal((await sb.run(["stop"])).code, 0);
+  const bytes = Deno.readFileSync(sb.logFile);
+  const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes); // valid UTF-8 throughout
+  const lines = text.trimEnd().split("\n");
+  assert.ok(lines.some((l) => l.length > 1_000_000 && l.includes("odd: long")));
+  assert.ok(lines.some((l) => l.includes("odd: lone surrogates \ufffd and \ufffd")));
+  assert.ok(lines.some((l) => l.includes("odd: after the odd lines")));
+  assert.match(lines.at(-1)!, /exiting: stopped by SIGTERM/);
+});
