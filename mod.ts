@@ -35,7 +35,9 @@ export type {
   DaemonStatus,
   LogLevel,
   Readiness,
+  ReloadResult,
   ResolvedDaemonOptions,
   StartResult,
   StopResult,
 } from "./lib/types.ts";
+export type { Logger } from "@logtape/logtape";

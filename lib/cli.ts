@@ -1,7 +1,8 @@
 /**
  * The command line of the user's own script: `start`, `stop`, `restart`,
- * `status`, `run`. It parses, dispatches to the launcher or the daemon side,
- * and is the only place that formats results for a person.
+ * `status`, `reload`, `logs`, `run`. It parses, dispatches to the launcher
+ * or the daemon side, and is the only place that formats results for a
+ * person.
  *
  * @module
  */
@@ -9,26 +10,25 @@
 import { DaemonError } from "./errors.ts";
 import { moduleStem, portableOptions } from "./options.ts";
 import type { DaemonEntry } from "./daemon/run.ts";
+import { showLogs } from "./launcher/logs.ts";
+import { reloadDaemon } from "./launcher/reload.ts";
 import { startDaemon } from "./launcher/start.ts";
 import { daemonStatus } from "./launcher/status.ts";
 import { stopDaemon } from "./launcher/stop.ts";
 import type {
   DaemonOptions,
   DaemonStatus,
+  ReloadResult,
   ResolvedDaemonOptions,
   StartResult,
   StopResult,
 } from "./types.ts";
 
 /** LSB `status` exit codes. */
-export const STATUS_EXIT = {
-  running: 0,
-  dead: 1,
-  stopped: 3,
-  unknown: 4,
-} as const;
+export const STATUS_EXIT = { running: 0, dead: 1, stopped: 3, unknown: 4 } as const;
 const USAGE_EXIT = 2;
-const COMMANDS = ["start", "stop", "restart", "status", "run"] as const;
+/** The commands, in the order the help lists them. */
+export const COMMANDS = ["start", "stop", "restart", "status", "reload", "logs", "run"] as const;
 type Command = (typeof COMMANDS)[number];
 
 /** Everything the command line acts on. */
@@ -42,7 +42,7 @@ export interface CommandLine {
 /** The help text. */
 export function usage(name: string): string {
   const script = moduleStem(Deno.mainModule);
-  return `Usage: deno run -A ${script}.ts <command> [--json]
+  return `Usage: deno run -A ${script}.ts <command> [options]
 
 Manage the ${name} daemon.
 
@@ -52,13 +52,26 @@ Commands:
   restart   stop, then start
   status    is it running? exit 0 running, 1 dead but pidfile left,
             3 not running, 4 unknown
+  reload    send it SIGHUP: reopen the log file and reload
+  logs      print the last lines of its log file
   run       run it in the foreground (terminal, systemd, containers)
 
 Options:
-  --json      print the result as one JSON object
-  -h, --help  show this help
+  --json           start, stop, restart, status, reload: one JSON object
+  -n, --lines N    logs: how many lines (default 10)
+  -f, --follow     logs: keep printing new lines until Ctrl-C
+  -h, --help       show this help
 `;
 }
+
+// Colour only for a person at a terminal, and never under NO_COLOR.
+function paint(code: number): (text: string) => string {
+  return (text) => Deno.noColor || !Deno.stdout.isTerminal() ? text : `\x1b[${code}m${text}\x1b[0m`;
+}
+const green = paint(32);
+const yellow = paint(33);
+const red = (text: string) =>
+  Deno.noColor || !Deno.stderr.isTerminal() ? text : `\x1b[31m${text}\x1b[0m`;
 
 function duration(ms: number): string {
   let s = Math.max(0, Math.floor(ms / 1000));
@@ -73,34 +86,35 @@ function duration(ms: number): string {
   return parts.join(" ");
 }
 
-function out(text: string): void {
-  console.log(text);
-}
-
 function startLine(r: StartResult): string {
-  return r.alreadyRunning ? `already running (pid ${r.pid})` : `started ${r.name} (pid ${r.pid})`;
+  return r.alreadyRunning
+    ? yellow(`already running (pid ${r.pid})`)
+    : green(`started ${r.name} (pid ${r.pid})`);
 }
 
 function stopLine(r: StopResult): string {
   if (r.wasRunning) {
-    return `stopped ${r.name} (pid ${r.stoppedPid}${r.killed ? ", after SIGKILL" : ""})`;
+    return green(`stopped ${r.name} (pid ${r.stoppedPid}${r.killed ? ", after SIGKILL" : ""})`);
   }
-  return r.stale ? `not running (removed stale pidfile ${r.pidFile})` : "not running";
+  return yellow(r.stale ? `not running (removed stale pidfile ${r.pidFile})` : "not running");
+}
+
+function reloadLine(r: ReloadResult): string {
+  return r.reloaded ? green(`reloaded ${r.name} (pid ${r.pid})`) : yellow("not running");
 }
 
 function statusLine(s: DaemonStatus): string {
   if (s.running) {
     const up = s.startedAt === null ? "" : `, up ${duration(Date.now() - s.startedAt.getTime())}`;
-    return `${s.name} is running (pid ${s.pid ?? "unknown"}${up}${
-      s.logFile ? `, log ${s.logFile}` : ""
-    })`;
+    return green(`${s.name} is running`) +
+      ` (pid ${s.pid ?? "unknown"}${up}${s.logFile ? `, log ${s.logFile}` : ""})`;
   }
   if (s.stale) {
-    return `${s.name} is not running, but its pidfile ${s.pidFile} remains (pid ${
-      s.pid ?? "none"
-    })`;
+    return yellow(
+      `${s.name} is not running, but its pidfile ${s.pidFile} remains (pid ${s.pid ?? "none"})`,
+    );
   }
-  return `${s.name} is not running`;
+  return yellow(`${s.name} is not running`);
 }
 
 function statusCode(s: DaemonStatus): number {
@@ -112,8 +126,33 @@ export function reportError(name: string, err: unknown, code = 1): number {
   const message = err instanceof DaemonError
     ? err.message
     : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
-  console.error(`${name}: ${message}`);
+  console.error(red(`${name}: ${message}`));
   return code;
+}
+
+interface Flags {
+  json: boolean;
+  help: boolean;
+  lines: number;
+  follow: boolean;
+}
+
+// Our flags come after the command; anything else there is the daemon's
+// (ctx.args), so unknown words are not errors.
+function flags(command: string | undefined, rest: readonly string[]): Flags | string {
+  const f: Flags = { json: false, help: false, lines: 10, follow: false };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === "-h" || arg === "--help") f.help = true;
+    else if (arg === "--json") f.json = true;
+    else if (command === "logs" && (arg === "-f" || arg === "--follow")) f.follow = true;
+    else if (command === "logs" && (arg === "-n" || arg === "--lines")) {
+      const n = Number(rest[++i]);
+      if (!Number.isInteger(n) || n < 0) return `${arg} takes a whole number of lines`;
+      f.lines = n;
+    }
+  }
+  return f;
 }
 
 /**
@@ -123,25 +162,27 @@ export function reportError(name: string, err: unknown, code = 1): number {
 export async function runCommandLine(cli: CommandLine): Promise<number> {
   const { options } = cli;
   const [command, ...rest] = options.args;
-  if (
-    command === "-h" || command === "--help" ||
-    (command !== "run" && rest.some((a) => a === "-h" || a === "--help"))
-  ) {
-    out(usage(options.name));
+  const usageError = (why: string) => {
+    console.error(red(`${options.name}: ${why}`));
+    console.error(usage(options.name));
+    return USAGE_EXIT;
+  };
+  if (command === "-h" || command === "--help") {
+    console.log(usage(options.name));
     return 0;
   }
   if (!COMMANDS.includes(command as Command)) {
-    console.error(
-      command === undefined
-        ? `${options.name}: no command given`
-        : `${options.name}: unknown command "${command}"`,
-    );
-    console.error(usage(options.name));
-    return USAGE_EXIT;
+    return usageError(command === undefined ? "no command given" : `unknown command "${command}"`);
   }
-  const json = command !== "run" && rest.includes("--json");
+  // Everything after `run` belongs to the program itself.
+  const f = flags(command, command === "run" ? [] : rest);
+  if (typeof f === "string") return usageError(f);
+  if (f.help) {
+    console.log(usage(options.name));
+    return 0;
+  }
   const print = <T>(result: T, line: (r: T) => string) =>
-    out(json ? JSON.stringify(result) : line(result));
+    console.log(f.json ? JSON.stringify(result) : line(result));
   const plan = {
     options,
     module: Deno.mainModule,
@@ -160,7 +201,7 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
         return 0;
       case "restart": {
         const stopped = await stopDaemon(options);
-        if (!json) out(stopLine(stopped));
+        if (!f.json) console.log(stopLine(stopped));
         print(await startDaemon(plan), startLine);
         return 0;
       }
@@ -169,14 +210,32 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
         try {
           status = await daemonStatus(options);
         } catch (err) {
-          return reportError(
-            options.name,
-            err,
-            err instanceof DaemonError && err.code === "BAD_OPTION" ? 1 : STATUS_EXIT.unknown,
-          );
+          const code = err instanceof DaemonError && err.code === "BAD_OPTION"
+            ? 1
+            : STATUS_EXIT.unknown;
+          return reportError(options.name, err, code);
         }
         print(status, statusLine);
         return statusCode(status);
+      }
+      case "reload":
+        print(await reloadDaemon(options), reloadLine);
+        return 0;
+      case "logs": {
+        const stop = new AbortController();
+        const onInt = () => stop.abort();
+        if (f.follow) Deno.addSignalListener("SIGINT", onInt);
+        try {
+          await showLogs(options, {
+            lines: f.lines,
+            follow: f.follow,
+            write: (bytes) => Deno.stdout.writeSync(bytes),
+            signal: stop.signal,
+          });
+        } finally {
+          if (f.follow) Deno.removeSignalListener("SIGINT", onInt);
+        }
+        return 0;
       }
       case "run": {
         const { runDaemon } = await import("./daemon/run.ts");

@@ -151,3 +151,9 @@ export interface StopResult extends DaemonStatus {
   /** True when no daemon was running (a stale pidfile is removed). */
   wasRunning: boolean;
 }
+
+/** What `reload` resolves to. */
+export interface ReloadResult extends DaemonStatus {
+  /** True when a running daemon was sent SIGHUP. */
+  reloaded: boolean;
+}

@@ -10,6 +10,7 @@ import { absolutePath, portableOptions, resolveOptions } from "../options.ts";
 import type {
   DaemonOptions,
   DaemonStatus,
+  ReloadResult,
   ResolvedDaemonOptions,
   StartResult,
   StopResult,
@@ -18,6 +19,7 @@ import type { LaunchPlan } from "./spawn.ts";
 import { startDaemon } from "./start.ts";
 import { daemonStatus } from "./status.ts";
 import { stopDaemon } from "./stop.ts";
+import { reloadDaemon } from "./reload.ts";
 
 /** Options of a {@linkcode Daemon} controller: the script, and options laid over its own. */
 export interface DaemonControllerOptions extends DaemonOptions {
@@ -105,6 +107,14 @@ export class Daemon {
   async restart(): Promise<StartResult> {
     await this.stop();
     return await this.start();
+  }
+
+  /**
+   * Sends the running daemon SIGHUP: it reopens its log file and calls
+   * `reload` / `onReload`. Resolves with `reloaded: false` when none runs.
+   */
+  reload(): Promise<ReloadResult> {
+    return reloadDaemon(this.options);
   }
 
   /** The daemon's status, from its pidfile and the lock on it. */

@@ -1,0 +1,34 @@
+/**
+ * `reload`: SIGHUP to the process holding the pidfile's lock, which reopens
+ * its log file and calls `reload` / `onReload` (logrotate's postrotate).
+ *
+ * @module
+ */
+
+import { requirePidFile } from "../options.ts";
+import type { ReloadResult, ResolvedDaemonOptions } from "../types.ts";
+import { findHolder, signal } from "./_holder.ts";
+import { assertSupported } from "./_platform.ts";
+
+/**
+ * Sends SIGHUP to the running daemon; resolves with `reloaded: false` when
+ * none runs.
+ *
+ * @throws {DaemonError} `BAD_PIDFILE` when the lock is held but the pidfile
+ * does not name the holder; `PERMISSION` when it cannot be signalled.
+ */
+export async function reloadDaemon(options: ResolvedDaemonOptions): Promise<ReloadResult> {
+  assertSupported("reload");
+  const pidFile = requirePidFile(options);
+  const base = { name: options.name, pidFile, logFile: options.logFile, startedAt: null };
+  const found = await findHolder(pidFile);
+  if (found.kind === "none") {
+    return { ...base, running: false, pid: found.pid, stale: found.stale, reloaded: false };
+  }
+  try {
+    signal(found.pid, "SIGHUP");
+    return { ...base, running: true, pid: found.pid, stale: false, reloaded: true };
+  } finally {
+    found.file.close();
+  }
+}
