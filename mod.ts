@@ -9,15 +9,28 @@
  * LogTape logger in the program write to one log file, with nothing lost on
  * exit.
  *
- * @example A daemon script
- * ```ts ignore
+ * @example A daemon script (`app.ts`)
+ * ```ts
  * import { daemonize } from "@daemonize/daemon";
  *
- * await daemonize(async ({ signal, logger }) => {
- *   logger.info("worker up");
- *   while (!signal.aborted) await new Promise((r) => setTimeout(r, 1000));
- * }, { name: "app", pidFile: "app.pid", logFile: "app.log" });
+ * if (import.meta.main) {
+ *   await daemonize(async ({ signal, logger }) => {
+ *     logger.info("worker up");
+ *     while (!signal.aborted) await new Promise((r) => setTimeout(r, 1000));
+ *   }, { name: "app", pidFile: "app.pid", logFile: "app.log" });
+ * }
  * ```
+ *
+ * ```sh
+ * deno run -A app.ts start     # returns once the daemon is up
+ * deno run -A app.ts status    # LSB exit codes; --json for machines
+ * deno run -A app.ts logs -f   # follow its log
+ * deno run -A app.ts stop      # returns once it has exited
+ * ```
+ *
+ * The class form is {@linkcode daemon}; the controller for programs and
+ * tests is {@linkcode Daemon}. Every failure is a {@linkcode DaemonError}
+ * with a stable code.
  *
  * @module
  */
@@ -30,6 +43,8 @@ export type {
   DaemonClass,
   DaemonContext,
   DaemonInstance,
+  DaemonLogger,
+  DaemonLogMethod,
   DaemonMain,
   DaemonOptions,
   DaemonStatus,
@@ -40,4 +55,3 @@ export type {
   StartResult,
   StopResult,
 } from "./lib/types.ts";
-export type { Logger } from "@logtape/logtape";

@@ -24,15 +24,19 @@ import type { DaemonClass, DaemonMain, DaemonOptions } from "./types.ts";
  * decorator's).
  *
  * @example A worker that runs until stopped
- * ```ts ignore
+ * ```ts
  * import { daemonize } from "@daemonize/daemon";
  *
- * await daemonize(async ({ signal, logger }) => {
+ * async function main({ signal, logger }: import("@daemonize/daemon").DaemonContext) {
  *   logger.info("worker up");
  *   while (!signal.aborted) {
- *     await new Promise((r) => setTimeout(r, 1000));
+ *     await new Promise((resolve) => setTimeout(resolve, 1000));
  *   }
- * }, { name: "app", pidFile: "app.pid", logFile: "app.log" });
+ * }
+ *
+ * if (import.meta.main) {
+ *   await daemonize(main, { name: "app", pidFile: "app.pid", logFile: "app.log" });
+ * }
  * ```
  *
  * ```sh

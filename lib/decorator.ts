@@ -17,8 +17,8 @@ const registry = new WeakMap<DaemonClass, DaemonOptions>();
  * under `experimentalDecorators`.
  *
  * @example The class form
- * ```ts ignore
- * import { daemon, daemonize, type DaemonContext } from "@daemonize/daemon";
+ * ```ts
+ * import { daemon, type DaemonContext, daemonize } from "@daemonize/daemon";
  *
  * @daemon({ name: "svc", pidFile: "svc.pid", logFile: "svc.log" })
  * class Service {

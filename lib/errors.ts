@@ -8,7 +8,16 @@
  * @module
  */
 
-/** The stable codes a {@linkcode DaemonError} carries. */
+/**
+ * The stable codes a {@linkcode DaemonError} carries.
+ *
+ * @example
+ * ```ts
+ * import type { DaemonErrorCode } from "@daemonize/daemon";
+ *
+ * const retryable: DaemonErrorCode[] = ["READY_TIMEOUT", "STOP_TIMEOUT"];
+ * ```
+ */
 export type DaemonErrorCode =
   | "ALREADY_RUNNING"
   | "NOT_RUNNING"
@@ -41,6 +50,8 @@ export class DaemonError extends Error {
   readonly code: DaemonErrorCode;
 
   /**
+   * Creates an error with a code and a message for a person.
+   *
    * @param code What went wrong.
    * @param message A sentence naming the file, option or pid, and what to do.
    * @param options `cause`, when another error is behind this one.

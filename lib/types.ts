@@ -5,24 +5,57 @@
  * @module
  */
 
-import type { Logger } from "@logtape/logtape";
-
-/** The levels `logLevel` accepts. */
+/**
+ * The levels `logLevel` accepts.
+ *
+ * @example Only warnings and errors in the log
+ * ```ts
+ * import type { DaemonOptions, LogLevel } from "@daemonize/daemon";
+ *
+ * const logLevel: LogLevel = "warning";
+ * const options: DaemonOptions = { pidFile: "app.pid", logFile: "app.log", logLevel };
+ * ```
+ */
 export type LogLevel = "debug" | "info" | "warning" | "error";
 
 /**
  * When a started daemon counts as ready: `"auto"` once `main` has been called
  * and has not failed by the end of its first event-loop turn; `"notify"` when
  * `main` calls {@linkcode DaemonContext.ready}.
+ *
+ * @example A server that is ready once it listens
+ * ```ts
+ * import type { DaemonOptions, Readiness } from "@daemonize/daemon";
+ *
+ * const readiness: Readiness = "notify"; // main calls ctx.ready() in onListen
+ * const options: DaemonOptions = { pidFile: "http.pid", readiness };
+ * ```
  */
 export type Readiness = "auto" | "notify";
 
-/** What `main` (or a class's `run` and `reload`) receives. */
+/**
+ * What `main` (or a class's `run` and `reload`) receives.
+ *
+ * @example Work until stopped
+ * ```ts
+ * import type { DaemonContext } from "@daemonize/daemon";
+ *
+ * async function main({ signal, logger }: DaemonContext): Promise<void> {
+ *   logger.info("up");
+ *   while (!signal.aborted) {
+ *     await new Promise((resolve) => setTimeout(resolve, 1000));
+ *   }
+ * }
+ * ```
+ */
 export interface DaemonContext {
-  /** Aborted on SIGTERM, SIGINT or `stop`; its `reason` names the signal. */
+  /**
+   * Aborted on SIGTERM, SIGINT or `stop`; its `reason` is an `AbortError`
+   * DOMException whose message names the signal.
+   */
   readonly signal: AbortSignal;
   /** A LogTape logger for the category `[name]`, writing to the log file. */
-  readonly logger: Logger;
+  readonly logger: DaemonLogger;
   /** The daemon's name. */
   readonly name: string;
   /** The daemon's process id. */
@@ -33,15 +66,85 @@ export interface DaemonContext {
   readonly options: ResolvedDaemonOptions;
   /**
    * Reports the daemon ready. With `readiness: "notify"` `start` returns only
-   * after this is called; otherwise it does nothing. Calling it twice is fine.
+   * after this is called; with `"auto"` it reports ready early. Calling it
+   * twice is fine.
    */
   ready(): void;
 }
 
-/** A daemon's entry point in the function form. */
+/** A logging method: a message template with properties, or a tagged template. */
+export interface DaemonLogMethod {
+  /** `logger.info("user {id} logged in", { id })` */
+  (message: string, properties?: Record<string, unknown>): void;
+  /** ``logger.info`user ${id} logged in` `` */
+  (message: TemplateStringsArray, ...values: readonly unknown[]): void;
+}
+
+/**
+ * The part of LogTape's `Logger` that `ctx.logger` is typed as. It is a real
+ * LogTape logger; for the whole of LogTape's API, call `getLogger([ctx.name])`
+ * from `@logtape/logtape`, which returns the same logger.
+ *
+ * @example
+ * ```ts
+ * import type { DaemonLogger } from "@daemonize/daemon";
+ *
+ * function report(logger: DaemonLogger, jobs: number): void {
+ *   logger.info("{jobs} jobs done", { jobs });
+ *   logger.getChild("db").debug("pool idle");
+ * }
+ * ```
+ */
+export interface DaemonLogger {
+  /** The logger's category, `[name]` for `ctx.logger`. */
+  readonly category: readonly string[];
+  /** A logger for a subcategory, writing to the same file. */
+  getChild(subcategory: string | readonly [string] | readonly [string, ...string[]]): DaemonLogger;
+  /** Logs at debug level. */
+  readonly debug: DaemonLogMethod;
+  /** Logs at info level. */
+  readonly info: DaemonLogMethod;
+  /** Logs at warning level. */
+  readonly warn: DaemonLogMethod;
+  /** Logs at warning level. */
+  readonly warning: DaemonLogMethod;
+  /** Logs at error level. */
+  readonly error: DaemonLogMethod;
+  /** Logs at fatal level. */
+  readonly fatal: DaemonLogMethod;
+}
+
+/**
+ * A daemon's entry point in the function form.
+ *
+ * @example
+ * ```ts
+ * import type { DaemonMain } from "@daemonize/daemon";
+ *
+ * const main: DaemonMain = async (ctx) => {
+ *   ctx.logger.info("hello from {name}", { name: ctx.name });
+ * };
+ * ```
+ */
 export type DaemonMain = (ctx: DaemonContext) => void | Promise<void>;
 
-/** What a class given to `@daemon` provides. */
+/**
+ * What a class given to `@daemon` provides.
+ *
+ * @example
+ * ```ts
+ * import type { DaemonContext, DaemonInstance } from "@daemonize/daemon";
+ *
+ * class Worker implements DaemonInstance {
+ *   run(ctx: DaemonContext) {
+ *     ctx.logger.info("working");
+ *   }
+ *   reload(ctx: DaemonContext) {
+ *     ctx.logger.info("reloading");
+ *   }
+ * }
+ * ```
+ */
 export interface DaemonInstance {
   /** The daemon's work; return (or resolve) to end the daemon. */
   run(ctx: DaemonContext): void | Promise<void>;
@@ -49,13 +152,37 @@ export interface DaemonInstance {
   reload?(ctx: DaemonContext): void | Promise<void>;
 }
 
-/** A class usable with `@daemon` and `daemonize`: constructible without arguments. */
+/**
+ * A class usable with `@daemon` and `daemonize`: constructible without arguments.
+ *
+ * @example
+ * ```ts
+ * import type { DaemonClass, DaemonContext } from "@daemonize/daemon";
+ *
+ * class Worker {
+ *   run(_ctx: DaemonContext) {}
+ * }
+ * const form: DaemonClass = Worker;
+ * ```
+ */
 export type DaemonClass = new () => DaemonInstance;
 
 /**
  * Options of a daemon. Paths are resolved against the directory the command
- * was run from. Each has the Python `Daemon` argument it replaces in the
- * README.
+ * was run from. The README's options table gives, for each, the Python
+ * `Daemon` argument it replaces.
+ *
+ * @example
+ * ```ts
+ * import type { DaemonOptions } from "@daemonize/daemon";
+ *
+ * const options: DaemonOptions = {
+ *   name: "app",
+ *   pidFile: "/run/app/app.pid",
+ *   logFile: "/var/log/app/app.log",
+ *   stopTimeout: 5000,
+ * };
+ * ```
  */
 export interface DaemonOptions {
   /** Name in messages and the logger category. Default: the main module's file stem. */
@@ -97,28 +224,69 @@ export interface DaemonOptions {
   onReload?: DaemonMain;
 }
 
-/** The options after validation: every default filled in, every path absolute. */
+/**
+ * The options after validation: every default filled in, every path
+ * absolute. The daemon sees them as `ctx.options`; the controller as
+ * `Daemon.options`.
+ *
+ * @example
+ * ```ts
+ * import type { DaemonContext } from "@daemonize/daemon";
+ *
+ * function where(ctx: DaemonContext): string {
+ *   return `pid in ${ctx.options.pidFile}, log in ${ctx.options.logFile ?? "nowhere"}`;
+ * }
+ * ```
+ */
 export interface ResolvedDaemonOptions {
+  /** See {@linkcode DaemonOptions.name}. */
   readonly name: string;
+  /** Absolute, or null when not set. */
   readonly pidFile: string | null;
+  /** Absolute, or null when not set. */
   readonly logFile: string | null;
+  /** See {@linkcode DaemonOptions.logLevel}. */
   readonly logLevel: LogLevel;
+  /** Absolute path of raw standard output (the log file or the null device by default). */
   readonly stdout: string;
+  /** Absolute path of raw standard error (the log file or the null device by default). */
   readonly stderr: string;
+  /** Absolute path of standard input (the null device by default). */
   readonly stdin: string;
+  /** The daemon's working directory, absolute. */
   readonly cwd: string;
+  /** See {@linkcode DaemonOptions.umask}. */
   readonly umask: number;
+  /** See {@linkcode DaemonOptions.env}. */
   readonly env: Readonly<Record<string, string>>;
+  /** See {@linkcode DaemonOptions.readiness}. */
   readonly readiness: Readiness;
+  /** In ms. */
   readonly readyTimeout: number;
+  /** In ms. */
   readonly stopTimeout: number;
+  /** See {@linkcode DaemonOptions.denoArgs}. */
   readonly denoArgs: readonly string[];
+  /** The command line acted on, the command first. */
   readonly args: readonly string[];
+  /** See {@linkcode DaemonOptions.configureLogging}. */
   readonly configureLogging: boolean;
+  /** See {@linkcode DaemonOptions.onReload}. */
   readonly onReload: DaemonMain | null;
 }
 
-/** A daemon's state as read from its pidfile and the lock on it. */
+/**
+ * A daemon's state as read from its pidfile and the lock on it.
+ *
+ * @example
+ * ```ts
+ * import { Daemon, type DaemonStatus } from "@daemonize/daemon";
+ *
+ * const app = new Daemon({ module: "./app.ts", pidFile: "/tmp/daemonize-example-none.pid" });
+ * const status: DaemonStatus = await app.status();
+ * console.log(status.running ? `running as ${status.pid}` : "not running");
+ * ```
+ */
 export interface DaemonStatus {
   /** The daemon's name. */
   name: string;
@@ -136,13 +304,36 @@ export interface DaemonStatus {
   stale: boolean;
 }
 
-/** What `start` and `restart` resolve to. */
+/**
+ * What `start` and `restart` resolve to.
+ *
+ * @example
+ * ```ts
+ * import type { StartResult } from "@daemonize/daemon";
+ *
+ * function say(result: StartResult): string {
+ *   return result.alreadyRunning ? `already running (pid ${result.pid})` : `started (pid ${result.pid})`;
+ * }
+ * ```
+ */
 export interface StartResult extends DaemonStatus {
   /** True when a daemon was already running and no new one was started. */
   alreadyRunning: boolean;
 }
 
-/** What `stop` resolves to. */
+/**
+ * What `stop` resolves to.
+ *
+ * @example
+ * ```ts
+ * import type { StopResult } from "@daemonize/daemon";
+ *
+ * function say(result: StopResult): string {
+ *   if (!result.wasRunning) return "not running";
+ *   return `stopped ${result.stoppedPid}${result.killed ? " (needed SIGKILL)" : ""}`;
+ * }
+ * ```
+ */
 export interface StopResult extends DaemonStatus {
   /** The pid that was stopped, when a daemon was running. */
   stoppedPid: number | null;
@@ -152,7 +343,16 @@ export interface StopResult extends DaemonStatus {
   wasRunning: boolean;
 }
 
-/** What `reload` resolves to. */
+/**
+ * What `reload` resolves to.
+ *
+ * @example
+ * ```ts
+ * import type { ReloadResult } from "@daemonize/daemon";
+ *
+ * const say = (result: ReloadResult) => result.reloaded ? `reloaded ${result.pid}` : "not running";
+ * ```
+ */
 export interface ReloadResult extends DaemonStatus {
   /** True when a running daemon was sent SIGHUP. */
   reloaded: boolean;

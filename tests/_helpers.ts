@@ -85,6 +85,11 @@ export class Sandbox implements AsyncDisposable {
     this.marker = `FIXTURE_DIR=${this.dir}`;
   }
 
+  /** The environment entry that marks processes as this sandbox's, for commands built by hand. */
+  envMarker(): Record<string, string> {
+    return { FIXTURE_DIR: this.dir };
+  }
+
   path(name: string): string {
     return `${this.dir}/${name}`;
   }

@@ -21,7 +21,21 @@ import { daemonStatus } from "./status.ts";
 import { stopDaemon } from "./stop.ts";
 import { reloadDaemon } from "./reload.ts";
 
-/** Options of a {@linkcode Daemon} controller: the script, and options laid over its own. */
+/**
+ * Options of a {@linkcode Daemon} controller: the script, and options laid
+ * over its own.
+ *
+ * @example
+ * ```ts
+ * import type { DaemonControllerOptions } from "@daemonize/daemon";
+ *
+ * const options: DaemonControllerOptions = {
+ *   module: new URL("./app.ts", import.meta.url),
+ *   pidFile: "app.pid",
+ *   logFile: "app.log",
+ * };
+ * ```
+ */
 export interface DaemonControllerOptions extends DaemonOptions {
   /**
    * The daemon script (a module that calls `daemonize`): a path, relative to
@@ -37,13 +51,15 @@ export interface DaemonControllerOptions extends DaemonOptions {
  * script, after the command.
  *
  * @example Start, query and stop a daemon script
- * ```ts ignore
+ * ```ts
  * import { Daemon } from "@daemonize/daemon";
  *
  * const app = new Daemon({ module: "./app.ts", pidFile: "app.pid", logFile: "app.log" });
- * const started = await app.start();
- * console.log(started.pid, (await app.status()).running);
- * await app.stop();
+ * if (import.meta.main) {
+ *   const started = await app.start(); // resolves once the daemon is ready
+ *   console.log(started.pid, (await app.status()).running);
+ *   await app.stop(); // resolves once it has exited
+ * }
  * ```
  */
 export class Daemon {
@@ -51,7 +67,11 @@ export class Daemon {
   readonly options: ResolvedDaemonOptions;
   #plan: LaunchPlan;
 
-  /** @throws {DaemonError} `BAD_OPTION`, naming the option. */
+  /**
+   * Validates the options; nothing is started yet.
+   *
+   * @throws {DaemonError} `BAD_OPTION`, naming the option.
+   */
   constructor(options: DaemonControllerOptions) {
     if (typeof options !== "object" || options === null) {
       throw new DaemonError(

@@ -1,0 +1,78 @@
+// The README cannot drift from the code: its API reference is generated and
+// checked, its tables match the options and commands, and its quick start
+// works word for word.
+
+import assert from "node:assert/strict";
+import { COMMANDS } from "../lib/cli.ts";
+import { Sandbox } from "./_helpers.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const README = Deno.readTextFileSync(`${ROOT}README.md`);
+
+function section(title: string): string {
+  const start = README.indexOf(`## ${title}\n`);
+  assert.ok(start >= 0, `README has a "${title}" section`);
+  const end = README.indexOf("\n## ", start + 1);
+  return README.slice(start, end < 0 ? undefined : end);
+}
+
+/** The first cells of a markdown table's rows. */
+function firstColumn(text: string): string[] {
+  return text.split("\n").filter((l) => l.startsWith("| `")).map((l) =>
+    /^\| `([^`]+)`/.exec(l)![1]
+  );
+}
+
+Deno.test("the README's API reference is what `deno task readme` generates from the code", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}scripts/readme_api.ts`, "--check"],
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+});
+
+Deno.test("the README's options table lists exactly the DaemonOptions, in order", async () => {
+  const out = await new Deno.Command(Deno.execPath(), { args: ["doc", "--json", `${ROOT}mod.ts`] })
+    .output();
+  const doc = JSON.parse(new TextDecoder().decode(out.stdout));
+  const symbols: { name: string; declarations: { def: { properties?: { name: string }[] } }[] }[] =
+    Object
+      .values(doc.nodes as Record<string, { symbols: never[] }>).flatMap((n) => n.symbols);
+  const options = symbols.find((s) => s.name === "DaemonOptions")!.declarations[0].def.properties!
+    .map((p) => p.name);
+  assert.deepEqual(firstColumn(section("Options")), options);
+});
+
+Deno.test("the README's commands table lists every command", () => {
+  assert.deepEqual(firstColumn(section("Commands and exit codes")).filter((c) => c !== "other"), [
+    ...COMMANDS,
+  ]);
+});
+
+Deno.test("the README's quick start works word for word", async () => {
+  await using sb = new Sandbox();
+  const code = /```ts\n(\/\/ app\.ts\n[\s\S]*?)```/.exec(README)![1];
+  // Inside the repository, so that deno.json maps "@daemonize/daemon" to mod.ts.
+  Deno.mkdirSync(`${ROOT}.tmp`, { recursive: true });
+  const app = Deno.makeTempFileSync({ dir: `${ROOT}.tmp`, prefix: "quickstart-", suffix: ".ts" });
+  Deno.writeTextFileSync(app, code);
+  try {
+    const run = (command: string) =>
+      new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", app, command],
+        cwd: sb.dir,
+        env: sb.envMarker(),
+      })
+        .output();
+    const start = await run("start");
+    assert.equal(start.code, 0, new TextDecoder().decode(start.stderr));
+    assert.match(new TextDecoder().decode(start.stdout), /^started app \(pid \d+\)\n$/);
+    assert.equal((await run("status")).code, 0);
+    const stop = await run("stop");
+    assert.match(new TextDecoder().decode(stop.stdout), /^stopped app \(pid \d+\)\n$/);
+    const log = sb.readLog("app.log");
+    assert.match(log, /\[INF\] app: worker up/);
+    assert.match(log, /\[INF\] app·db: any module logs into the same file/);
+  } finally {
+    Deno.removeSync(app);
+  }
+});
