@@ -14,6 +14,7 @@ import { acquirePidFile, PidFileLock } from "../pidfile.ts";
 import type { DaemonContext, DaemonMain, ResolvedDaemonOptions } from "../types.ts";
 import { captureConsole } from "./_console.ts";
 import { tellLauncher } from "./_ready.ts";
+import { sdNotify } from "./_sd_notify.ts";
 import { type Logging, setUpLogging } from "./logging.ts";
 import { listenForSignals, signalExitCode } from "./signals.ts";
 
@@ -81,6 +82,14 @@ export async function runDaemon(
     Deno.exit(code);
   }
 
+  // systemd (Type=notify) hears READY=1 once ready and STOPPING=1 on stop.
+  let notified: Promise<void> = Promise.resolve();
+  function notify(state: "READY=1" | "STOPPING=1"): void {
+    notified = notified.then(() => sdNotify(state)).then((problem) => {
+      if (problem !== null) logging?.library.warn(problem);
+    });
+  }
+
   listenForSignals({
     stop(signal) {
       if (ending) return;
@@ -92,6 +101,7 @@ export async function runDaemon(
       }
       stopSignal = signal;
       logging?.library.info(`stopping: ${signal}`);
+      notify("STOPPING=1");
       controller.abort(new DOMException(`stopped by ${signal}`, "AbortError"));
     },
     reload() {
@@ -197,6 +207,7 @@ export async function runDaemon(
       faultPoint("daemon-before-ready");
       if (daemon) tellLauncher({ ok: true, pid: Deno.pid });
       log.library.info(`started ${options.name} (pid ${Deno.pid})`);
+      notify("READY=1");
     },
   };
 
@@ -208,18 +219,11 @@ export async function runDaemon(
     finish(1, "main threw", error);
   }
   Promise.resolve(result).then(
-    () => {
+    async () => {
       if (options.readiness === "auto") ctx.ready();
-      if (!ready) {
-        finish(
-          1,
-          'main returned without calling ctx.ready() (readiness "notify")',
-        );
-      }
-      finish(
-        0,
-        stopSignal === null ? "main returned" : `stopped by ${stopSignal}`,
-      );
+      if (!ready) finish(1, 'main returned without calling ctx.ready() (readiness "notify")');
+      await notified; // systemd hears STOPPING=1 before the exit
+      finish(0, stopSignal === null ? "main returned" : `stopped by ${stopSignal}`);
     },
     (error) => finish(1, "main failed", error),
   );
