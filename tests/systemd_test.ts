@@ -88,7 +88,5 @@ Deno.test("examples/systemd/app.service passes systemd-analyze verify (where sys
   const out = await new Deno.Command("systemd-analyze", {
     args: ["verify", `${ROOT}examples/systemd/app.service`],
   }).output();
-  const said = new TextDecoder().decode(out.stderr);
-  // verify also checks that ExecStart's binary exists on this machine.
-  assert.ok(out.success || /is not executable|No such file/.test(said), said);
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
 });
