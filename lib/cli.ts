@@ -10,11 +10,6 @@
 import { DaemonError } from "./errors.ts";
 import { moduleStem, portableOptions } from "./options.ts";
 import type { DaemonEntry } from "./daemon/run.ts";
-import { showLogs } from "./launcher/logs.ts";
-import { reloadDaemon } from "./launcher/reload.ts";
-import { startDaemon } from "./launcher/start.ts";
-import { daemonStatus } from "./launcher/status.ts";
-import { stopDaemon } from "./launcher/stop.ts";
 import type {
   DaemonOptions,
   DaemonStatus,
@@ -23,6 +18,17 @@ import type {
   StartResult,
   StopResult,
 } from "./types.ts";
+
+// Each command loads only the modules it needs: every module costs boot time
+// on paths people time (status in scripts, start in deploys).
+const load = {
+  start: () => import("./launcher/start.ts"),
+  stop: () => import("./launcher/stop.ts"),
+  status: () => import("./launcher/status.ts"),
+  reload: () => import("./launcher/reload.ts"),
+  logs: () => import("./launcher/logs.ts"),
+  run: () => import("./daemon/run.ts"),
+};
 
 /** LSB `status` exit codes. */
 export const STATUS_EXIT = { running: 0, dead: 1, stopped: 3, unknown: 4 } as const;
@@ -193,13 +199,18 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
 
   try {
     switch (command as Command) {
-      case "start":
+      case "start": {
+        const { startDaemon } = await load.start();
         print(await startDaemon(plan), startLine);
         return 0;
-      case "stop":
+      }
+      case "stop": {
+        const { stopDaemon } = await load.stop();
         print(await stopDaemon(options), stopLine);
         return 0;
+      }
       case "restart": {
+        const [{ stopDaemon }, { startDaemon }] = await Promise.all([load.stop(), load.start()]);
         const stopped = await stopDaemon(options);
         if (!f.json) console.log(stopLine(stopped));
         print(await startDaemon(plan), startLine);
@@ -208,6 +219,7 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
       case "status": {
         let status: DaemonStatus;
         try {
+          const { daemonStatus } = await load.status();
           status = await daemonStatus(options);
         } catch (err) {
           const code = err instanceof DaemonError && err.code === "BAD_OPTION"
@@ -218,14 +230,17 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
         print(status, statusLine);
         return statusCode(status);
       }
-      case "reload":
+      case "reload": {
+        const { reloadDaemon } = await load.reload();
         print(await reloadDaemon(options), reloadLine);
         return 0;
+      }
       case "logs": {
         const stop = new AbortController();
         const onInt = () => stop.abort();
         if (f.follow) Deno.addSignalListener("SIGINT", onInt);
         try {
+          const { showLogs } = await load.logs();
           await showLogs(options, {
             lines: f.lines,
             follow: f.follow,
@@ -238,7 +253,7 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
         return 0;
       }
       case "run": {
-        const { runDaemon } = await import("./daemon/run.ts");
+        const { runDaemon } = await load.run();
         return await runDaemon(cli.entry, options, "foreground");
       }
     }

@@ -16,10 +16,6 @@ import type {
   StopResult,
 } from "../types.ts";
 import type { LaunchPlan } from "./spawn.ts";
-import { startDaemon } from "./start.ts";
-import { daemonStatus } from "./status.ts";
-import { stopDaemon } from "./stop.ts";
-import { reloadDaemon } from "./reload.ts";
 
 /**
  * Options of a {@linkcode Daemon} controller: the script, and options laid
@@ -110,8 +106,9 @@ export class Daemon {
    *
    * @throws {DaemonError} `START_FAILED`, `READY_TIMEOUT`, `BAD_PIDFILE`, `PERMISSION`, `UNSUPPORTED`.
    */
-  start(): Promise<StartResult> {
-    return startDaemon(this.#plan);
+  async start(): Promise<StartResult> {
+    const { startDaemon } = await import("./start.ts");
+    return await startDaemon(this.#plan);
   }
 
   /**
@@ -119,8 +116,9 @@ export class Daemon {
    *
    * @throws {DaemonError} `BAD_PIDFILE`, `STOP_TIMEOUT`, `PERMISSION`, `UNSUPPORTED`.
    */
-  stop(): Promise<StopResult> {
-    return stopDaemon(this.options);
+  async stop(): Promise<StopResult> {
+    const { stopDaemon } = await import("./stop.ts");
+    return await stopDaemon(this.options);
   }
 
   /** Stops, then starts; resolves to the start's result. */
@@ -133,12 +131,14 @@ export class Daemon {
    * Sends the running daemon SIGHUP: it reopens its log file and calls
    * `reload` / `onReload`. Resolves with `reloaded: false` when none runs.
    */
-  reload(): Promise<ReloadResult> {
-    return reloadDaemon(this.options);
+  async reload(): Promise<ReloadResult> {
+    const { reloadDaemon } = await import("./reload.ts");
+    return await reloadDaemon(this.options);
   }
 
   /** The daemon's status, from its pidfile and the lock on it. */
-  status(): Promise<DaemonStatus> {
-    return daemonStatus(this.options);
+  async status(): Promise<DaemonStatus> {
+    const { daemonStatus } = await import("./status.ts");
+    return await daemonStatus(this.options);
   }
 }
