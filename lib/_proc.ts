@@ -12,31 +12,46 @@ export function processState(pid: number): string | null {
   }
 }
 
-/**
- * The pids holding an exclusive flock on the file `info` describes, from
- * /proc/locks; null when that file cannot be read.
- */
-export function flockHolders(info: Deno.FileInfo): number[] | null {
-  if (Deno.build.os !== "linux" || info.ino === null) return null;
-  let table: string;
-  try {
-    table = Deno.readTextFileSync("/proc/locks");
-  } catch {
-    return null;
-  }
+function lockId(info: Deno.FileInfo): string {
   const dev = info.dev;
   const major = ((dev >> 8) & 0xfff) | (Math.floor(dev / 2 ** 32) & ~0xfff);
   const minor = (dev & 0xff) | ((dev >> 12) & ~0xff & 0xfffff);
-  const id = `${major.toString(16).padStart(2, "0")}:${
+  return `${major.toString(16).padStart(2, "0")}:${
     minor.toString(16).padStart(2, "0")
   }:${info.ino}`;
-  const pids: number[] = [];
-  for (const line of table.split("\n")) {
-    const f = line.trim().split(/\s+/);
-    // "1: FLOCK  ADVISORY  WRITE 1756 fe:00:2146424 0 EOF"; blocked waiters start with "->"
-    if (f[1] === "FLOCK" && f[3] === "WRITE" && f[5] === id) {
-      pids.push(Number(f[4]));
+}
+
+/**
+ * Whether process `pid` holds an exclusive flock on the file `info`
+ * describes, from its /proc/PID/fdinfo entries ("lock: 1: FLOCK ADVISORY
+ * WRITE <pid> <dev>:<ino> 0 EOF"); null when /proc cannot be read.
+ * Per process, unlike /proc/locks, whose first read can stall for tens of
+ * milliseconds waiting for an RCU grace period.
+ */
+export function holdsFlock(pid: number, info: Deno.FileInfo): boolean | null {
+  if (Deno.build.os !== "linux" || info.ino === null) return null;
+  const id = ` ${lockId(info)} `;
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(`/proc/${pid}/fdinfo`)];
+  } catch (err) {
+    return err instanceof Deno.errors.NotFound ? false : null;
+  }
+  for (const entry of entries) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${entry.name}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    for (const line of text.split("\n")) {
+      if (
+        line.startsWith("lock:") && line.includes(" FLOCK ") && line.includes(" WRITE ") &&
+        line.includes(id)
+      ) {
+        return true;
+      }
     }
   }
-  return pids;
+  return false;
 }

@@ -13,7 +13,7 @@
 
 import { DaemonError } from "./errors.ts";
 import { type FileRole, openOwnFile, sameFile } from "./_safe_open.ts";
-import { flockHolders } from "./_proc.ts";
+import { holdsFlock } from "./_proc.ts";
 
 const ROLE: FileRole = { option: "pidFile", code: "BAD_PIDFILE" };
 /** Linux's PID_MAX_LIMIT; larger numbers are never pids. */
@@ -187,12 +187,11 @@ export function currentPid(file: Deno.FsFile): number | null {
 }
 
 /**
- * Whether `pid` is a process holding `file`'s exclusive lock, by /proc/locks:
+ * Whether `pid` is a process holding `file`'s exclusive lock, by /proc:
  * true or false on Linux under --allow-all, null where that cannot be read.
  */
 export function holdsLock(file: Deno.FsFile, pid: number): boolean | null {
-  const holders = flockHolders(file.statSync());
-  return holders === null ? null : holders.includes(pid);
+  return holdsFlock(pid, file.statSync());
 }
 
 /**
