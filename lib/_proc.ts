@@ -35,7 +35,9 @@ export function holdsFlock(pid: number, info: Deno.FileInfo): boolean | null {
   try {
     entries = [...Deno.readDirSync(`/proc/${pid}/fdinfo`)];
   } catch (err) {
-    return err instanceof Deno.errors.NotFound ? false : null;
+    // Deno would not let us look (no --allow-all): cannot tell. The kernel
+    // would not (another user's process, or init here): not provably ours.
+    return err instanceof Deno.errors.NotCapable ? null : false;
   }
   for (const entry of entries) {
     let text: string;

@@ -102,7 +102,12 @@ function stopLine(r: StopResult): string {
   if (r.wasRunning) {
     return green(`stopped ${r.name} (pid ${r.stoppedPid}${r.killed ? ", after SIGKILL" : ""})`);
   }
-  return yellow(r.stale ? `not running (removed stale pidfile ${r.pidFile})` : "not running");
+  if (!r.stale) return yellow("not running");
+  return yellow(
+    r.removedStale
+      ? `not running (removed stale pidfile ${r.pidFile})`
+      : `not running (pidfile ${r.pidFile} left in place: another program holds a lock on it)`,
+  );
 }
 
 function reloadLine(r: ReloadResult): string {

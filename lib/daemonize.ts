@@ -14,6 +14,16 @@ import { moduleStem, resolveOptions } from "./options.ts";
 import { tellLauncher } from "./daemon/_ready.ts";
 import type { DaemonClass, DaemonMain, DaemonOptions } from "./types.ts";
 
+// The launcher's options win, but variables in `env` are merged: a
+// controller's env adds to the module's rather than replacing it.
+function layOver(own: DaemonOptions, launcher: DaemonOptions): DaemonOptions {
+  const merged = { ...own, ...launcher };
+  if (own.env !== undefined && launcher.env !== undefined) {
+    merged.env = { ...own.env, ...launcher.env };
+  }
+  return merged;
+}
+
 /**
  * Runs the command on the command line (`options.args`, default
  * `Deno.args`) for the daemon `main`, then exits the process with that
@@ -58,7 +68,7 @@ export async function daemonize(
   try {
     const target = toTarget(main, options);
     const resolved = resolveOptions(
-      spec === null ? target.options : { ...target.options, ...spec.options },
+      spec === null ? target.options : layOver(target.options, spec.options),
       { cwd: spec?.cwd ?? Deno.cwd(), mainModule: Deno.mainModule },
     );
     name = resolved.name;

@@ -8,7 +8,10 @@
 import { DaemonError } from "./errors.ts";
 import type { DaemonOptions, LogLevel, Readiness, ResolvedDaemonOptions } from "./types.ts";
 
-const NULL_DEVICE = Deno.build.os === "windows" ? "NUL" : "/dev/null";
+/** Where output goes when it goes nowhere. */
+export const NULL_DEVICE = Deno.build.os === "windows" ? "NUL" : "/dev/null";
+// setTimeout fires at once for delays that do not fit in 32 bits.
+const MAX_TIMEOUT = 2 ** 31 - 1;
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warning", "error"];
 const READINESS: readonly Readiness[] = ["auto", "notify"];
 const KNOWN: ReadonlySet<string> = new Set<keyof DaemonOptions>([
@@ -76,10 +79,10 @@ function timeout(
 ): number {
   const value: unknown = options[key];
   if (value === undefined) return 10_000;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT) {
     throw bad(
       key,
-      `must be a finite number of milliseconds >= 0, got ${String(value)}`,
+      `must be a number of milliseconds from 0 to ${MAX_TIMEOUT}, got ${String(value)}`,
     );
   }
   return value;

@@ -1,7 +1,9 @@
 /**
  * The pidfile and its lock, shared by both sides.
  *
- * The daemon holds an exclusive flock on its pidfile for its whole life; the
+ * The file holds the daemon's pid, followed by a newline once the daemon is
+ * ready (readers accept both). The daemon holds an exclusive flock on its
+ * pidfile for its whole life; the
  * kernel drops it when the process dies, SIGKILL included, so "is the lock
  * held?" is the liveness test and a stale pidfile never matters. The file's
  * content (the pid) is trusted only while the lock is held. Probes (status,
@@ -18,6 +20,7 @@ import { holdsFlock } from "./_proc.ts";
 const ROLE: FileRole = { option: "pidFile", code: "BAD_PIDFILE" };
 /** Linux's PID_MAX_LIMIT; larger numbers are never pids. */
 const PID_MAX = 4_194_304;
+const FOREIGN_SHARED_MS = 100;
 
 /** The pid in a pidfile's text, or null for anything but one decimal pid and a newline. */
 export function parsePid(text: string): number | null {
@@ -84,7 +87,7 @@ export class PidFileLock {
       try {
         file.truncateSync(0);
         file.seekSync(0, Deno.SeekMode.Start);
-        file.writeSync(new TextEncoder().encode(`${pid}\n`));
+        file.writeSync(new TextEncoder().encode(String(pid)));
       } catch (err) {
         file.close();
         throw new DaemonError(
@@ -101,6 +104,20 @@ export class PidFileLock {
       "BAD_PIDFILE",
       `pidFile "${path}" keeps disappearing; is another program removing it?`,
     );
+  }
+
+  /**
+   * Marks the daemon ready: the newline after the pid. A start that finds
+   * the daemon already running waits for it, so it too returns only once
+   * the daemon is up.
+   */
+  markReady(): void {
+    try {
+      this.#file.seekSync(0, Deno.SeekMode.End);
+      this.#file.writeSync(new TextEncoder().encode("\n"));
+    } catch {
+      // Only a waiting start would miss it; it then times out with a clear error.
+    }
   }
 
   /**
@@ -196,22 +213,29 @@ export function holdsLock(file: Deno.FsFile, pid: number): boolean | null {
 
 /**
  * Removes the pidfile at `path` if `file` is still it and nobody holds its
- * lock (the lock is then ours until `file` is closed).
+ * lock (the lock is then ours until `file` is closed). Returns whether it did.
  */
-export function removeIfUnlocked(file: Deno.FsFile, path: string): void {
+export function removeIfUnlocked(file: Deno.FsFile, path: string): boolean {
   try {
-    if (file.tryLockSync(true) && stillAtPath(file, path)) Deno.removeSync(path);
+    if (file.tryLockSync(true) && stillAtPath(file, path)) {
+      Deno.removeSync(path);
+      return true;
+    }
   } catch {
     // Removed meanwhile.
   }
+  return false;
 }
 
-/** Removes a stale pidfile at `path`; a file already gone is fine. */
-export function removeStalePidFile(path: string): void {
+/**
+ * Removes a stale pidfile at `path`; returns whether it did (not when it is
+ * already gone, nor when another program holds a lock on it).
+ */
+export function removeStalePidFile(path: string): boolean {
   const file = openOwnFile(path, ROLE, { read: true });
-  if (file === null) return;
+  if (file === null) return false;
   try {
-    removeIfUnlocked(file, path);
+    return removeIfUnlocked(file, path);
   } finally {
     file.close();
   }
@@ -235,20 +259,49 @@ export async function acquirePidFile(
 ): Promise<PidFileLock | { heldBy: number | null }> {
   const deadline = performance.now() + waitMs;
   let seen: number | null = null;
+  // Probes hold a shared lock for microseconds; one held for this long
+  // belongs to another program, and will not go away by waiting.
+  let sharedSince: number | null = null;
   for (let pause = 1;; pause = Math.min(pause * 2, 20)) {
     const lock = PidFileLock.tryAcquire(path, pid);
     if (lock !== null) return lock;
     const state = probePidFile(path);
     if (state.kind === "held") {
-      const holder = await holderPid(
-        state.file,
-        Math.max(0, deadline - performance.now()),
-      );
+      sharedSince = null;
+      const holder = await holderPid(state.file, Math.max(0, deadline - performance.now()));
       state.file.close();
       if (holder !== null && holder === seen) return { heldBy: holder };
       seen = holder;
+    } else {
+      sharedSince ??= performance.now();
+      if (performance.now() - sharedSince > FOREIGN_SHARED_MS) return { heldBy: null };
     }
     if (performance.now() >= deadline) return { heldBy: seen };
     await new Promise((r) => setTimeout(r, pause));
+  }
+}
+
+/** How a wait for a starting daemon ended. */
+export type ReadyWait =
+  | { kind: "ready"; pid: number }
+  | { kind: "released" }
+  | { kind: "timeout"; pid: number | null };
+
+/**
+ * Waits up to `ms` for the holder of `file`'s lock to mark itself ready (its
+ * pid followed by a newline), or to let the lock go.
+ */
+export async function awaitReady(file: Deno.FsFile, ms: number): Promise<ReadyWait> {
+  const deadline = performance.now() + ms;
+  for (let pause = 1;; pause = Math.min(pause * 2, 20)) {
+    const text = readText(file);
+    const pid = parsePid(text);
+    if (pid !== null && text.endsWith("\n")) return { kind: "ready", pid };
+    if (file.tryLockSync(false)) {
+      file.unlockSync();
+      return { kind: "released" };
+    }
+    if (performance.now() >= deadline) return { kind: "timeout", pid };
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }

@@ -339,8 +339,13 @@ export interface StopResult extends DaemonStatus {
   stoppedPid: number | null;
   /** True when the daemon ignored SIGTERM for `stopTimeout` and got SIGKILL. */
   killed: boolean;
-  /** True when no daemon was running (a stale pidfile is removed). */
+  /** False when no daemon was running. */
   wasRunning: boolean;
+  /**
+   * True when no daemon was running and its stale pidfile was removed (it
+   * is left in place when another program holds a lock on it).
+   */
+  removedStale: boolean;
 }
 
 /**

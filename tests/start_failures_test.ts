@@ -65,4 +65,8 @@ Deno.test("a daemon that never reports ready: READY_TIMEOUT, exit 1, and it is s
   assert.equal(out.code, 1);
   assert.match(out.stderr, /did not report ready within 400 ms .*ctx\.ready\(\)/);
   await assertNothingLeft(sb);
+  assert.match(
+    sb.readLog().trimEnd().split("\n").at(-1)!,
+    /exiting: stopped by SIGTERM before it was ready/,
+  );
 });

@@ -1,17 +1,18 @@
 // A LogTape sink on a Deno.FsFile. @logtape/file loads Node's fs layer
 // (about 30 ms per boot); this writes with Deno's own synchronous calls.
 //
-// Flush policy: a line that arrives after a quiet spell is written at once
-// (people `tail -f` daemons); lines that arrive in a burst are batched and
-// written at the end of the current event-loop turn, when 64 KiB pile up,
-// or when the oldest has waited 100 ms. flush() writes everything now; the
-// daemon calls it (through dispose) on every exit path.
+// Flush policy: the first lines of each event-loop turn are written at
+// once, so a lone line is on disk immediately (people `tail -f` daemons) and
+// so are the last words of a daemon that then blocks its event loop; the
+// rest of a burst is batched and written at the end of the turn, when 64 KiB
+// pile up, or when the oldest has waited 100 ms. flush() writes everything
+// now; the daemon calls it (through dispose) on every exit path.
 
 import type { LogRecord, Sink } from "@logtape/logtape";
 import { openOwnFile } from "../_safe_open.ts";
 
 const BATCH_BYTES = 64 * 1024;
-const QUIET_MS = 10;
+const DIRECT_PER_TURN = 16;
 const MAX_AGE_MS = 100;
 
 /** A sink that also flushes on demand and reopens its file (SIGHUP, logrotate). */
@@ -36,7 +37,6 @@ export function fileSink(
   let pending: string[] = [];
   let pendingBytes = 0;
   let oldest = 0;
-  let lastWrite = 0;
   let scheduled = false;
   let failing = false;
 
@@ -61,7 +61,6 @@ export function fileSink(
         } catch { /* nowhere left to report */ }
       }
     }
-    lastWrite = performance.now();
   }
 
   function flush(): void {
@@ -72,25 +71,30 @@ export function fileSink(
     write(text);
   }
 
+  let direct = 0;
+  function endOfTurn(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(() => {
+      scheduled = false;
+      direct = 0;
+      flush();
+    }, 0);
+  }
+
   const sink = (record: LogRecord): void => {
     const line = format(record);
-    const now = performance.now();
-    if (pending.length === 0 && now - lastWrite > QUIET_MS) {
+    endOfTurn();
+    if (pending.length === 0 && direct < DIRECT_PER_TURN) {
+      direct++;
       write(line);
       return;
     }
+    const now = performance.now();
     if (pending.length === 0) oldest = now;
     pending.push(line);
     pendingBytes += line.length;
-    if (pendingBytes >= BATCH_BYTES || now - oldest >= MAX_AGE_MS) {
-      flush();
-    } else if (!scheduled) {
-      scheduled = true;
-      setTimeout(() => {
-        scheduled = false;
-        flush();
-      }, 0);
-    }
+    if (pendingBytes >= BATCH_BYTES || now - oldest >= MAX_AGE_MS) flush();
   };
 
   return Object.assign(sink, {

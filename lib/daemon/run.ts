@@ -31,6 +31,44 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+// A started daemon got its umask from the launcher's shell; Deno.umask()
+// needs the whole of --allow-sys, without which the inherited one stays.
+// Set again where allowed, for a module whose own umask the launcher (a
+// Daemon controller) did not know.
+function applyUmask(umask: number): void {
+  if (Deno.build.os === "windows") return;
+  if (Deno.permissions.querySync({ name: "sys" }).state === "granted") Deno.umask(umask);
+}
+
+function enterCwd(cwd: string): void {
+  try {
+    if (Deno.cwd() !== cwd) Deno.chdir(cwd);
+  } catch (err) {
+    throw new DaemonError(
+      "BAD_OPTION",
+      `option "cwd" names "${cwd}", which is not a directory that can be entered`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+// A started daemon got the launcher's env already; what a controller's
+// launcher did not know (the module's own env) is set here where allowed.
+function applyEnv(env: Readonly<Record<string, string>>, daemon: boolean): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+      if (daemon) continue;
+      throw new DaemonError(
+        "PERMISSION",
+        `option "env" sets ${name}, which needs --allow-env (or --allow-env=${name})`,
+      );
+    }
+    if (Deno.env.get(name) !== value) Deno.env.set(name, value);
+  }
+}
+
 /**
  * Runs `entry` as a daemon in this process and exits with its exit code:
  * 0 when `main` returns, 1 when it throws or rejects.
@@ -136,42 +174,39 @@ export async function runDaemon(
   });
 
   try {
-    // A started daemon got its umask from the launcher's shell; Deno.umask()
-    // needs --allow-sys, which `run` may lack (then the inherited one stays).
-    if (
-      !daemon && Deno.build.os !== "windows" &&
-      Deno.permissions.querySync({ name: "sys" }).state === "granted"
-    ) {
-      Deno.umask(options.umask);
-    }
+    applyUmask(options.umask);
     if (options.pidFile !== null) {
       faultPoint("daemon-before-lock");
       const got = await acquirePidFile(options.pidFile, Deno.pid);
       if (!(got instanceof PidFileLock)) {
         const pid = got.heldBy;
+        if (pid === null) {
+          // Locked, but not by a daemon of ours: those always write their pid.
+          throw new DaemonError(
+            "BAD_PIDFILE",
+            `pidFile "${options.pidFile}" is locked by another program that wrote no pid; find it with: fuser ${options.pidFile}`,
+          );
+        }
         if (daemon) {
           tellLauncher({
             ok: false,
             code: "ALREADY_RUNNING",
-            message: `already running (pid ${pid ?? "unknown"})`,
-            ...(pid === null ? {} : { pid }),
+            message: `already running (pid ${pid})`,
+            pid,
           });
+          ending = true;
           Deno.exit(0);
         }
         throw new DaemonError(
           "ALREADY_RUNNING",
-          `${options.name} is already running (pid ${
-            pid ?? "unknown"
-          }, pidFile "${options.pidFile}"); stop it first`,
+          `${options.name} is already running (pid ${pid}, pidFile "${options.pidFile}"); stop it first`,
         );
       }
       lock = got;
       faultPoint("daemon-after-lock");
     }
-    if (Deno.cwd() !== options.cwd) Deno.chdir(options.cwd);
-    if (!daemon) {
-      for (const [k, v] of Object.entries(options.env)) Deno.env.set(k, v);
-    }
+    enterCwd(options.cwd);
+    applyEnv(options.env, daemon);
     logging = setUpLogging(options, !daemon);
   } catch (error) {
     lock?.release();
@@ -180,6 +215,7 @@ export async function runDaemon(
       ? error
       : new DaemonError("START_FAILED", describe(error));
     tellLauncher({ ok: false, code: err.code, message: err.message });
+    ending = true;
     Deno.exit(1);
   }
 
@@ -205,6 +241,7 @@ export async function runDaemon(
       if (ready || ending) return;
       ready = true;
       faultPoint("daemon-before-ready");
+      lock?.markReady();
       if (daemon) tellLauncher({ ok: true, pid: Deno.pid });
       log.library.info(`started ${options.name} (pid ${Deno.pid})`);
       notify("READY=1");
@@ -221,6 +258,7 @@ export async function runDaemon(
   Promise.resolve(result).then(
     async () => {
       if (options.readiness === "auto") ctx.ready();
+      if (!ready && stopSignal !== null) finish(0, `stopped by ${stopSignal} before it was ready`);
       if (!ready) finish(1, 'main returned without calling ctx.ready() (readiness "notify")');
       await notified; // systemd hears STOPPING=1 before the exit
       finish(0, stopSignal === null ? "main returned" : `stopped by ${stopSignal}`);

@@ -79,31 +79,47 @@ async function changes(
 }
 
 export type Holder =
-  | { kind: "none"; pid: number | null; stale: boolean }
+  | { kind: "none"; pid: number | null; stale: boolean; removed: boolean }
   | { kind: "holder"; pid: number; file: Deno.FsFile };
+
+// Without /proc, how long apart the pid must be read twice, the lock held
+// throughout: a new daemon rewrites a crashed one's pid within microseconds
+// of taking the lock, so a pid that survives this is the holder's own.
+const CONFIRM_MS = 5;
 
 /**
  * The process that holds the pidfile's lock and the pid it wrote, checked so
- * that nothing but that process is ever signalled. A holder that goes away
+ * that nothing but that process is ever signalled: on Linux under
+ * --allow-all by the kernel's record of who holds the lock, elsewhere by
+ * reading the pid twice while the lock stays held. A holder that goes away
  * while it is being looked at (another stop, its own exit) is looked for
  * again rather than reported as a forgery.
  */
 export async function findHolder(pidFile: string): Promise<Holder> {
   for (let attempt = 0;; attempt++) {
     const state = probePidFile(pidFile);
-    if (state.kind === "missing") return { kind: "none", pid: null, stale: false };
+    if (state.kind === "missing") return { kind: "none", pid: null, stale: false, removed: false };
     if (state.kind === "stale") {
-      removeStalePidFile(pidFile);
-      return { kind: "none", pid: state.pid, stale: true };
+      return { kind: "none", pid: state.pid, stale: true, removed: removeStalePidFile(pidFile) };
     }
     const { file } = state;
     const pid = state.pid ?? await holderPid(file, 1000);
+    const proof = pid === null ? false : holdsLock(file, pid);
     let why: string | null = null;
     if (pid === null) why = "no valid pid";
-    else if (pid === 1) why = "which is init";
     else if (pid === Deno.pid) why = "which is this very process";
-    else if (pid === Deno.ppid) why = "which is the process that ran this command";
-    else if (holdsLock(file, pid) === false) why = "which does not hold its lock";
+    else if (proof === false) why = "which does not hold its lock";
+    else if (proof === null && pid === 1) why = "which is init";
+    else if (proof === null && pid === Deno.ppid) {
+      why = "which is the process that ran this command";
+    } else if (proof === null) {
+      await new Promise((resolve) => setTimeout(resolve, CONFIRM_MS));
+      if (!file.tryLockSync(false) && isCurrent(file, pidFile) && currentPid(file) === pid) {
+        return { kind: "holder", pid, file };
+      }
+      file.close();
+      continue;
+    }
     if (why === null) return { kind: "holder", pid: pid!, file };
 
     const changed = await changes(

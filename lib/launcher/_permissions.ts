@@ -1,33 +1,45 @@
 // Rebuilds `deno run` permission flags for the re-executed daemon. Deno only
 // reports global grants (a scoped --allow-write=/srv reads as "prompt"), so
-// scoped grants must come through the denoArgs option.
+// scoped grants must come through the denoArgs option. A grant narrowed by
+// --deny-* reads as "granted" but partial; Deno does not say what was
+// denied, so the denial must come through denoArgs too, or the daemon would
+// get more than its launcher had.
 
+import { DaemonError } from "../errors.ts";
 import { LAUNCH_ENV, READY_FD_PATH } from "../_launch.ts";
 
-const NAMES = [
-  "read",
-  "write",
-  "net",
-  "env",
-  "sys",
-  "run",
-  "ffi",
-  "import",
-] as const;
+const NAMES = ["read", "write", "net", "env", "sys", "run", "ffi", "import"] as const;
 
-function granted(name: (typeof NAMES)[number]): boolean {
-  return Deno.permissions.querySync({ name }).state === "granted";
-}
-
-/** The flags that give the daemon this process's global grants plus what the library needs. */
-export function permissionFlags(): string[] {
-  const have = NAMES.filter(granted);
-  if (have.length === NAMES.length) return ["--allow-all"];
-  const flags = have.map((name) => `--allow-${name}`);
+/**
+ * The flags that give the daemon this process's global grants plus what the
+ * library needs, given the user's own `denoArgs`.
+ *
+ * @throws {DaemonError} `PERMISSION` when a grant is narrowed by a --deny-*
+ * flag that `denoArgs` does not repeat.
+ */
+export function permissionFlags(denoArgs: readonly string[]): string[] {
+  const flags: string[] = [];
+  for (const name of NAMES) {
+    const status = Deno.permissions.querySync({ name });
+    if (status.state !== "granted") continue;
+    if (status.partial && !denoArgs.some((a) => a.startsWith(`--deny-${name}`))) {
+      throw new DaemonError(
+        "PERMISSION",
+        `this process runs with a --deny-${name} flag, which Deno does not report; repeat it in the "denoArgs" option so the daemon is denied the same`,
+      );
+    }
+    flags.push(`--allow-${name}`);
+  }
+  if (
+    flags.length === NAMES.length &&
+    !NAMES.some((name) => Deno.permissions.querySync({ name }).partial)
+  ) {
+    return ["--allow-all"];
+  }
   // The daemon must read its launch spec and write its readiness line
   // whatever the user granted.
-  if (!have.includes("env")) flags.push(`--allow-env=${LAUNCH_ENV}`);
-  if (!have.includes("write")) flags.push(`--allow-write=${READY_FD_PATH}`);
+  if (!flags.includes("--allow-env")) flags.push(`--allow-env=${LAUNCH_ENV}`);
+  if (!flags.includes("--allow-write")) flags.push(`--allow-write=${READY_FD_PATH}`);
   return flags;
 }
 

@@ -23,7 +23,13 @@ export async function reloadDaemon(options: ResolvedDaemonOptions): Promise<Relo
   const base = { name: options.name, pidFile, logFile: options.logFile, startedAt: null };
   const found = await findHolder(pidFile);
   if (found.kind === "none") {
-    return { ...base, running: false, pid: found.pid, stale: found.stale, reloaded: false };
+    return {
+      ...base,
+      running: false,
+      pid: found.pid,
+      stale: found.stale && !found.removed,
+      reloaded: false,
+    };
   }
   try {
     signal(found.pid, "SIGHUP");

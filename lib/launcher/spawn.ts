@@ -14,7 +14,7 @@
 import { DaemonError } from "../errors.ts";
 import { faultPoint } from "../_fault.ts";
 import { LAUNCH_ENV, type LaunchSpec, type ReadyMessage } from "../_launch.ts";
-import type { PortableOptions } from "../options.ts";
+import { NULL_DEVICE, type PortableOptions } from "../options.ts";
 import { inspectPath, openOwnFile } from "../_safe_open.ts";
 import type { ResolvedDaemonOptions } from "../types.ts";
 import { missingRunGrants, permissionFlags } from "./_permissions.ts";
@@ -22,8 +22,8 @@ import { SHELL } from "./_shell.ts";
 
 // The umask is set here too: Deno.umask() needs the whole of --allow-sys.
 const WRAPPER = 'umask $1; o=$2 e=$3 i=$4; shift 4; exec "$@" 3>&1 <"$i" >>"$o" 2>>"$e"';
-const NULL_DEVICE = "/dev/null";
 const TAIL_LINES = 20;
+const LAST_WORDS_MS = 100;
 
 /** What to re-execute and with which options. */
 export interface LaunchPlan {
@@ -51,7 +51,7 @@ function denoCommand(plan: LaunchPlan): string[] {
     exec,
     "run",
     "--no-prompt",
-    ...permissionFlags(),
+    ...permissionFlags(plan.options.denoArgs),
     ...plan.options.denoArgs,
     plan.module,
     ...plan.args,
@@ -85,6 +85,17 @@ function checkInput(path: string): void {
     throw new DaemonError(
       "BAD_OPTION",
       `option "stdin" names "${path}", which does not exist`,
+    );
+  }
+  try {
+    Deno.openSync(path, { read: true }).close();
+  } catch (err) {
+    throw new DaemonError(
+      "PERMISSION",
+      `option "stdin" names "${path}", which cannot be read: ${String(err)}`,
+      {
+        cause: err,
+      },
     );
   }
 }
@@ -180,6 +191,7 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
     : prepareOutput(role("stderr"), options.stderr, options.umask);
   const spec: LaunchSpec = { cwd: plan.launchCwd, options: plan.portable };
 
+  const command = denoCommand(plan);
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(SHELL, {
@@ -191,7 +203,7 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
         options.stdout,
         options.stderr,
         options.stdin,
-        ...denoCommand(plan),
+        ...command,
       ],
       cwd: options.cwd,
       env: {
@@ -233,8 +245,8 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
     if (typeof first === "number") {
       throw new DaemonError(
         "START_FAILED",
-        `${options.name} exited (code ${first}) before it was ready; ` +
-          `does ${plan.module} call daemonize()?\n${tail()}`,
+        `${options.name} exited (code ${first}) before it was ready` +
+          (first === 0 ? `; does ${plan.module} call daemonize()?` : "") + `\n${tail()}`,
       );
     }
     let message: ReadyMessage;
@@ -285,9 +297,15 @@ async function firstWord(
     if (typeof first === "string") return first;
     if (first === null || typeof first === "object") {
       const status = await child.status;
-      // Exited: its last words may still be in the pipe.
-      const last = await Promise.race([line, timeout]);
-      return typeof last === "string" && last !== "timeout" ? last : status.code;
+      // Exited: whatever it wrote before exiting is already in the pipe, so
+      // a short wait reads it even when a grandchild keeps the pipe open.
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      const last = await Promise.race([
+        line,
+        new Promise<null>((resolve) => grace = setTimeout(() => resolve(null), LAST_WORDS_MS)),
+      ]);
+      clearTimeout(grace);
+      return typeof last === "string" ? last : status.code;
     }
     return first;
   } finally {

@@ -1,20 +1,27 @@
 /**
  * `start`: returns once the daemon holds the lock, has written its pid, has
- * logging up and has reported ready; or finds it already running.
+ * logging up and has reported ready; or, when one is already running, once
+ * that one is ready.
  *
  * @module
  */
 
+import { DaemonError } from "../errors.ts";
 import { requirePidFile } from "../options.ts";
-import { holderPid, probePidFile } from "../pidfile.ts";
+import { awaitReady, probePidFile } from "../pidfile.ts";
 import type { StartResult } from "../types.ts";
 import { assertSupported } from "./_platform.ts";
 import { type LaunchPlan, spawnDaemon } from "./spawn.ts";
 
+// A start that lost a race waits for the winner; if the winner then fails,
+// it tries again itself, a few times at most.
+const ATTEMPTS = 3;
+
 /**
  * Starts the daemon `plan` describes, unless one already holds the pidfile.
  *
- * @throws {DaemonError} see {@linkcode spawnDaemon}.
+ * @throws {DaemonError} see {@linkcode spawnDaemon}; `READY_TIMEOUT` also
+ * when a daemon started by someone else does not become ready in time.
  */
 export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
   assertSupported("start");
@@ -28,36 +35,38 @@ export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
     stale: false,
   };
 
-  // Cheap pre-check, so an already running daemon costs no spawn. The
-  // daemon's own exclusive lock decides every race.
-  const state = probePidFile(pidFile);
-  if (state.kind === "held") {
-    try {
-      const pid = state.pid ??
-        await holderPid(state.file, options.readyTimeout);
-      if (pid !== null) {
-        return { ...base, pid, startedAt: state.since, alreadyRunning: true };
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    // The daemon's own exclusive lock decides every race; this look only
+    // spares a spawn when one is already running, and waits for it to be up.
+    const state = probePidFile(pidFile);
+    if (state.kind === "held") {
+      try {
+        const wait = await awaitReady(state.file, options.readyTimeout);
+        if (wait.kind === "ready") {
+          return { ...base, pid: wait.pid, startedAt: state.since, alreadyRunning: true };
+        }
+        if (wait.kind === "timeout") {
+          throw wait.pid === null
+            ? new DaemonError(
+              "BAD_PIDFILE",
+              `pidFile "${pidFile}" is locked by a process that wrote no pid in ${options.readyTimeout} ms; find it with: fuser ${pidFile}`,
+            )
+            : new DaemonError(
+              "READY_TIMEOUT",
+              `${options.name} is already starting as pid ${wait.pid} but did not become ready within ${options.readyTimeout} ms; see its log`,
+            );
+        }
+      } finally {
+        state.file.close();
       }
-    } finally {
-      state.file.close();
+    }
+    const outcome = await spawnDaemon(plan);
+    if (outcome.kind === "started") {
+      return { ...base, pid: outcome.pid, startedAt: new Date(), alreadyRunning: false };
     }
   }
-
-  const outcome = await spawnDaemon(plan);
-  if (outcome.kind === "started") {
-    return {
-      ...base,
-      pid: outcome.pid,
-      startedAt: new Date(),
-      alreadyRunning: false,
-    };
-  }
-  const since = probePidFile(pidFile);
-  if (since.kind === "held") since.file.close();
-  return {
-    ...base,
-    pid: outcome.pid,
-    startedAt: since.kind === "missing" ? null : since.since,
-    alreadyRunning: true,
-  };
+  throw new DaemonError(
+    "START_FAILED",
+    `${options.name} kept losing the race for pidFile "${pidFile}" to starts that then failed; see its log`,
+  );
 }

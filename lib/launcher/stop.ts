@@ -16,7 +16,7 @@ import { findHolder, signal } from "./_holder.ts";
 import { processState } from "../_proc.ts";
 
 const KILL_WAIT_MS = 5000;
-const POLL_MS = 25;
+const MAX_POLL_MS = 16;
 
 /**
  * The kernel drops the lock while the process is exiting, a moment before
@@ -54,66 +54,64 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
       ...base,
       pid: found.pid,
       stale: found.stale,
+      removedStale: found.removed,
       stoppedPid: null,
       killed: false,
       wasRunning: false,
     };
   }
   const { file, pid } = found;
-
-  // The lock is released when the daemon exits (as a zombie, too), so one
-  // blocking lock call is the exit notification; the poll catches the case
-  // where a new daemon took the pidfile over in between.
-  let freed = false;
-  let lockFailed = false;
-  const lockFree = file.lock(false).then(
-    () => (freed = true),
-    () => (lockFailed = true) && false,
-  );
-  const gone = async (ms: number): Promise<boolean> => {
-    const deadline = performance.now() + ms;
-    for (;;) {
-      if (freed || (lockFailed && file.tryLockSync(false))) return true;
-      const now = currentPid(file);
-      if (now !== null && now !== pid) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        lockFree,
-        new Promise((resolve) => timer = setTimeout(resolve, Math.min(POLL_MS, left))),
-      ]);
-      clearTimeout(timer);
+  try {
+    signal(pid, "SIGTERM");
+    faultPoint("stop-after-signal");
+    let killed = false;
+    if (!await released(file, pid, options.stopTimeout)) {
+      // Still the holder (the lock is held and still names it): escalate.
+      if (!file.tryLockSync(false) && currentPid(file) === pid) {
+        signal(pid, "SIGKILL");
+        killed = true;
+      }
+      if (!await released(file, pid, KILL_WAIT_MS)) {
+        throw new DaemonError(
+          "STOP_TIMEOUT",
+          `pid ${pid} still holds pidFile "${pidFile}" ${KILL_WAIT_MS} ms after SIGKILL; is it stuck in the kernel (state D)?`,
+        );
+      }
     }
-  };
-
-  signal(pid, "SIGTERM");
-  faultPoint("stop-after-signal");
-  let killed = false;
-  if (!await gone(options.stopTimeout)) {
-    if (currentPid(file) === pid) {
-      signal(pid, "SIGKILL");
-      killed = true;
-    }
-    if (!await gone(KILL_WAIT_MS)) {
-      throw new DaemonError(
-        "STOP_TIMEOUT",
-        `pid ${pid} still holds pidFile "${pidFile}" ${KILL_WAIT_MS} ms after SIGKILL; is it stuck in the kernel (state D)?`,
-      );
-    }
-  }
-  // Normally the daemon removed its pidfile itself; after SIGKILL it could not.
-  if (freed) {
+    // Normally the daemon removed its pidfile itself; after SIGKILL it could not.
     removeIfUnlocked(file, pidFile);
+    await exited(pid);
+    return {
+      ...base,
+      pid,
+      stale: false,
+      removedStale: false,
+      stoppedPid: pid,
+      killed,
+      wasRunning: true,
+    };
+  } finally {
     file.close();
   }
-  await exited(pid);
-  return {
-    ...base,
-    pid,
-    stale: false,
-    stoppedPid: pid,
-    killed,
-    wasRunning: true,
-  };
+}
+
+/**
+ * Waits up to `ms` for `pid` to let go of `file`'s lock: true once the lock
+ * is free, or once the pidfile names another process (a new daemon took it
+ * over). Polls, so that nothing is left pending when it gives up; the
+ * interval starts at 1 ms, since a daemon usually exits within a few.
+ */
+async function released(file: Deno.FsFile, pid: number, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  for (let pause = 1;; pause = Math.min(pause * 2, MAX_POLL_MS)) {
+    if (file.tryLockSync(false)) {
+      file.unlockSync();
+      return true;
+    }
+    const now = currentPid(file);
+    if (now !== null && now !== pid) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+  }
 }
