@@ -76,7 +76,12 @@ function myUid(): number | null {
 // by them (and a pre-created pidfile could even be locked by them).
 function checkDirectory(path: string, role: FileRole, existing: Deno.FileInfo | null): void {
   const dir = Deno.statSync(dirname(path));
-  if (!dir.isDirectory) throw new Deno.errors.NotFound();
+  if (!dir.isDirectory) {
+    throw new DaemonError(
+      role.code,
+      `${dirname(path)}, the directory of ${role.option} "${path}", is not a directory`,
+    );
+  }
   const mode = dir.mode ?? 0;
   if ((mode & 0o002) === 0) return;
   const what = `${role.option} "${path}"`;

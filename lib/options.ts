@@ -70,7 +70,8 @@ function path(
   ) {
     throw bad(key, "must be a non-empty path string");
   }
-  return Deno.build.os === "windows" ? value : absolutePath(value, base);
+  if (Deno.build.os !== "windows") return absolutePath(value, base);
+  return /^([A-Za-z]:)?[\\/]/.test(value) ? value : `${base}\\${value}`;
 }
 
 function timeout(

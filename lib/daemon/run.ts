@@ -105,8 +105,6 @@ export async function runDaemon(
     } else {
       logging.library.error(line);
     }
-    // The pidfile goes while the lock is still ours; the exit releases the
-    // lock, after the log is flushed, so a waiting stop sees a finished daemon.
     lock?.remove();
     logging?.close();
     // Last, so that a failed start's launcher finds the log complete.

@@ -14,24 +14,12 @@ export interface SignalHandlers {
   reload(): void;
 }
 
-/** Installs the listeners; returns a function that removes them. */
-export function listenForSignals(handlers: SignalHandlers): () => void {
-  if (Deno.build.os === "windows") {
-    const onInt = () => handlers.stop("SIGINT");
-    Deno.addSignalListener("SIGINT", onInt);
-    return () => Deno.removeSignalListener("SIGINT", onInt);
-  }
-  const onTerm = () => handlers.stop("SIGTERM");
-  const onInt = () => handlers.stop("SIGINT");
-  const onHup = () => handlers.reload();
-  Deno.addSignalListener("SIGTERM", onTerm);
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGHUP", onHup);
-  return () => {
-    Deno.removeSignalListener("SIGTERM", onTerm);
-    Deno.removeSignalListener("SIGINT", onInt);
-    Deno.removeSignalListener("SIGHUP", onHup);
-  };
+/** Installs the listeners, for the life of the process. */
+export function listenForSignals(handlers: SignalHandlers): void {
+  Deno.addSignalListener("SIGINT", () => handlers.stop("SIGINT"));
+  if (Deno.build.os === "windows") return;
+  Deno.addSignalListener("SIGTERM", () => handlers.stop("SIGTERM"));
+  Deno.addSignalListener("SIGHUP", () => handlers.reload());
 }
 
 /** The conventional exit code of a process ended by `signal`. */

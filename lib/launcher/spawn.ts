@@ -46,7 +46,16 @@ export type SpawnOutcome = { kind: "started"; pid: number } | {
 
 function denoCommand(plan: LaunchPlan): string[] {
   const exec = Deno.execPath();
-  if (Deno.build.standalone) return [exec, ...plan.args];
+  if (Deno.build.standalone) {
+    // A compiled program holds one module: its own.
+    if (plan.module !== Deno.mainModule) {
+      throw new DaemonError(
+        "UNSUPPORTED",
+        `a compiled program can start only itself, not ${plan.module}`,
+      );
+    }
+    return [exec, ...plan.args];
+  }
   return [
     exec,
     "run",
