@@ -135,6 +135,7 @@ Deno.test("the Daemon controller honours the module's own env and umask", async 
   const app = new Daemon({
     module: new URL("./fixtures/app.ts", import.meta.url),
     pidFile: sb.pidFile,
+    cwd: sb.dir,
     env: {
       FIXTURE_DIR: sb.dir,
       FIXTURE_BEHAVIOR: "report",
