@@ -39,6 +39,8 @@ export function holdsFlock(pid: number, info: Deno.FileInfo): boolean | null {
     // would not (another user's process, or init here): not provably ours.
     return err instanceof Deno.errors.NotCapable ? null : false;
   }
+  // The pidfile is among the last files a daemon opened: look from the top.
+  entries.sort((a, b) => Number(b.name) - Number(a.name));
   for (const entry of entries) {
     let text: string;
     try {

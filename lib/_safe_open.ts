@@ -155,30 +155,42 @@ export function openOwnFile(
   role: FileRole,
   mode: OpenMode,
 ): Deno.FsFile | null {
+  const create = (): Deno.FsFile | null => {
+    try {
+      return Deno.openSync(path, {
+        read: mode.read,
+        write: mode.write || !mode.append,
+        append: mode.append,
+        createNew: true,
+        mode: mode.createMode ?? 0o644,
+      });
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) return null; // there already (or a symlink)
+      throw fileError(err, role, path);
+    }
+  };
+  // The common case first, in one call: O_EXCL never follows a symlink, so
+  // creating is safe once the directory has been checked.
+  if (mode.create) {
+    try {
+      checkDirectory(path, role, null);
+    } catch (err) {
+      throw fileError(err, role, path);
+    }
+    const created = create();
+    if (created !== null) return created;
+  }
   for (let attempt = 0; attempt < 5; attempt++) {
     const before = inspectPath(path, role);
     if (before === null) {
       if (!mode.create) return null;
-      try {
-        return Deno.openSync(path, {
-          read: mode.read,
-          write: mode.write || !mode.append,
-          append: mode.append,
-          createNew: true,
-          mode: mode.createMode ?? 0o644,
-        });
-      } catch (err) {
-        if (err instanceof Deno.errors.AlreadyExists) continue; // created meanwhile: look again
-        throw fileError(err, role, path);
-      }
+      const created = create();
+      if (created !== null) return created;
+      continue; // created meanwhile: look again
     }
     let file: Deno.FsFile;
     try {
-      file = Deno.openSync(path, {
-        read: mode.read,
-        write: mode.write,
-        append: mode.append,
-      });
+      file = Deno.openSync(path, { read: mode.read, write: mode.write, append: mode.append });
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) continue; // removed meanwhile: look again
       throw fileError(err, role, path);

@@ -13,12 +13,12 @@ import {
   getConfig,
   getConsoleSink,
   getLogger,
-  getTextFormatter,
   type Logger,
   type Sink,
 } from "@logtape/logtape";
 import type { ResolvedDaemonOptions } from "../types.ts";
 import { type FileSink, fileSink } from "./_file_sink.ts";
+import { textFormatter } from "./_format.ts";
 
 /** The library's own category. */
 export const LIBRARY_CATEGORY = ["daemonize"];
@@ -49,7 +49,7 @@ export function setUpLogging(
   if (mine) {
     const sinks: Record<string, Sink> = {};
     if (options.logFile !== null) {
-      file = fileSink(options.logFile, getTextFormatter());
+      file = fileSink(options.logFile, textFormatter());
       sinks.file = file;
     }
     if (foreground) sinks.terminal = getConsoleSink();

@@ -19,9 +19,11 @@ const NAMES = ["read", "write", "net", "env", "sys", "run", "ffi", "import"] as 
  */
 export function permissionFlags(denoArgs: readonly string[]): string[] {
   const flags: string[] = [];
+  let narrowed = false;
   for (const name of NAMES) {
     const status = Deno.permissions.querySync({ name });
     if (status.state !== "granted") continue;
+    narrowed ||= status.partial;
     if (status.partial && !denoArgs.some((a) => a.startsWith(`--deny-${name}`))) {
       throw new DaemonError(
         "PERMISSION",

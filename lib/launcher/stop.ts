@@ -17,6 +17,7 @@ import { processState } from "../_proc.ts";
 
 const KILL_WAIT_MS = 5000;
 const MAX_POLL_MS = 16;
+const FAST_POLL_FOR_MS = 200;
 
 /**
  * The kernel drops the lock while the process is exiting, a moment before
@@ -98,20 +99,23 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
 /**
  * Waits up to `ms` for `pid` to let go of `file`'s lock: true once the lock
  * is free, or once the pidfile names another process (a new daemon took it
- * over). Polls, so that nothing is left pending when it gives up; the
- * interval starts at 1 ms, since a daemon usually exits within a few.
+ * over). Polls, so that nothing is left pending when it gives up: every
+ * millisecond at first, since a daemon usually exits within a few, then
+ * less often.
  */
 async function released(file: Deno.FsFile, pid: number, ms: number): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  for (let pause = 1;; pause = Math.min(pause * 2, MAX_POLL_MS)) {
+  const start = performance.now();
+  const deadline = start + ms;
+  for (;;) {
     if (file.tryLockSync(false)) {
       file.unlockSync();
       return true;
     }
     const now = currentPid(file);
     if (now !== null && now !== pid) return true;
-    const left = deadline - performance.now();
-    if (left <= 0) return false;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+    const t = performance.now();
+    if (t >= deadline) return false;
+    const pause = t - start < FAST_POLL_FOR_MS ? 1 : MAX_POLL_MS;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, deadline - t)));
   }
 }
