@@ -1,0 +1,121 @@
+// The issue's targets, as ratios of medians taken in the same run.
+
+import type { Summary } from "./_stats.ts";
+
+/** What the report knows about a row. */
+export interface RowSummary {
+  id: string;
+  label: string;
+  notes: string;
+  kind: "daemon" | "once";
+  skipped: string | null;
+  failed: string | null;
+  runs: number;
+  startReady: Summary | null;
+  startReturned: Summary | null;
+  returnedBeforeReady: number;
+  orderUnknown: number;
+  stopGone: Summary | null;
+  stopReturned: Summary | null;
+  status: Summary | null;
+  run: Summary | null;
+  rssMiB: Summary | null;
+  supervisorRssMiB: Summary | null;
+}
+
+/** Log throughput over all runs. */
+export interface ThroughputSummary {
+  lines: number;
+  runs: number;
+  library: Summary | null;
+  templated: Summary | null;
+  raw: Summary | null;
+  accepted: number;
+  lost: number;
+}
+
+/** One target: pass is null when a row it needs was not measured. */
+export interface Target {
+  text: string;
+  measured: string;
+  pass: boolean | null;
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | null {
+  return a === undefined || b === undefined || b === 0 ? null : a / b;
+}
+
+function check(
+  text: string,
+  value: number | null,
+  ok: (v: number) => boolean,
+  show: (v: number) => string,
+): Target {
+  return value === null
+    ? { text, measured: "not measured", pass: null }
+    : { text, measured: show(value), pass: ok(value) };
+}
+
+function ms(s: Summary | null | undefined): string {
+  return s ? `${s.median.toFixed(1)} ms` : "?";
+}
+
+/** Evaluates the targets of issue 5 against the row summaries. */
+export function evaluateTargets(rows: RowSummary[], log: ThroughputSummary | null): Target[] {
+  const by = (id: string) => rows.find((r) => r.id === id && r.runs > 0);
+  const lib = by("library");
+  const floor = by("floor");
+  const floorLog = by("floor-logtape");
+  const empty = by("deno-empty");
+  const pm2 = by("pm2-warm");
+  const x = (v: number) => `${v.toFixed(2)}×`;
+  const logRatio = ratio(log?.library?.median, log?.raw?.median);
+  return [
+    check(
+      "start→ready ≤ 1.10 × the LogTape floor's",
+      ratio(lib?.startReady?.median, floorLog?.startReady?.median),
+      (v) => v <= 1.10,
+      (v) => `${x(v)} (${ms(lib?.startReady)} vs ${ms(floorLog?.startReady)})`,
+    ),
+    check(
+      "zero runs where start returns before ready",
+      lib ? lib.returnedBeforeReady : null,
+      (v) => v === 0,
+      (v) => `${v} of ${lib?.runs}`,
+    ),
+    check(
+      "stop→gone ≤ 1.10 × the bare floor's",
+      ratio(lib?.stopGone?.median, floor?.stopGone?.median),
+      (v) => v <= 1.10,
+      (v) => `${x(v)} (${ms(lib?.stopGone)} vs ${ms(floor?.stopGone)})`,
+    ),
+    check(
+      "status ≤ 1.15 × `deno run` of an empty file",
+      ratio(lib?.status?.median, empty?.run?.median),
+      (v) => v <= 1.15,
+      (v) => `${x(v)} (${ms(lib?.status)} vs ${ms(empty?.run)})`,
+    ),
+    check(
+      "daemon RSS ≤ 1.10 × the LogTape floor daemon's",
+      ratio(lib?.rssMiB?.median, floorLog?.rssMiB?.median),
+      (v) => v <= 1.10,
+      (v) =>
+        `${x(v)} (${lib?.rssMiB?.median.toFixed(1)} vs ${floorLog?.rssMiB?.median.toFixed(1)} MiB)`,
+    ),
+    check(
+      "log throughput ≥ 1.0 × the raw writeSync loop, 0 lines lost",
+      logRatio === null || log === null ? null : logRatio,
+      (v) => v >= 1.0 && log!.lost === 0,
+      (v) =>
+        `${x(v)} (${Math.round(log!.library!.median)} vs ${
+          Math.round(log!.raw!.median)
+        } lines/s), ${log!.lost} of ${log!.accepted} lines lost`,
+    ),
+    check(
+      "start ≥ 3 × faster than pm2 warm",
+      ratio(pm2?.startReady?.median, lib?.startReady?.median),
+      (v) => v >= 3,
+      (v) => `${x(v)} (${ms(pm2?.startReady)} vs ${ms(lib?.startReady)})`,
+    ),
+  ];
+}
