@@ -129,6 +129,17 @@ export class Sandbox implements AsyncDisposable {
     });
   }
 
+  /**
+   * Runs the fixture in the foreground (`run`), registered for cleanup, and
+   * resolves once it has logged that it started.
+   */
+  async foreground(o: RunOptions = {}): Promise<Deno.ChildProcess> {
+    const child = this.command(["run"], o).spawn();
+    this.extraPids.push(child.pid);
+    await waitFor("the foreground daemon", () => this.readLog().includes("started fx"));
+    return child;
+  }
+
   /** Starts the fixture; asserts it started and returns the daemon's pid. */
   async start(o: RunOptions = {}): Promise<number> {
     const out = await this.run(["start"], o);

@@ -26,9 +26,7 @@ Deno.test("run: exit 1 when main throws, with the error logged at fatal", async 
 Deno.test("run: SIGINT and SIGTERM abort ctx.signal; main returns and the exit code is 0", async () => {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     await using sb = new Sandbox();
-    const child = sb.command(["run"]).spawn();
-    sb.extraPids.push(child.pid);
-    await waitFor("the foreground daemon", () => sb.readLog().includes("started fx"));
+    const child = await sb.foreground();
     child.kill(signal);
     const out = await child.output();
     assert.equal(out.code, 0);
@@ -38,9 +36,7 @@ Deno.test("run: SIGINT and SIGTERM abort ctx.signal; main returns and the exit c
 
 Deno.test("run: a second SIGINT ends a main that ignores the first (exit 130)", async () => {
   await using sb = new Sandbox();
-  const child = sb.command(["run"], { behavior: "ignore-term" }).spawn();
-  sb.extraPids.push(child.pid);
-  await waitFor("the foreground daemon", () => sb.readLog().includes("started fx"));
+  const child = await sb.foreground({ behavior: "ignore-term" });
   child.kill("SIGINT");
   await waitFor("the first stop to be logged", () => sb.readLog().includes("stopping: SIGINT"));
   child.kill("SIGINT");
@@ -51,9 +47,7 @@ Deno.test("run: a second SIGINT ends a main that ignores the first (exit 130)", 
 
 Deno.test("run holds the pidfile lock: status sees it and start does not start a second one", async () => {
   await using sb = new Sandbox();
-  const child = sb.command(["run"]).spawn();
-  sb.extraPids.push(child.pid);
-  await waitFor("the foreground daemon", () => sb.readLog().includes("started fx"));
+  const child = await sb.foreground();
   const status = await sb.run(["status"]);
   assert.equal(status.code, 0);
   assert.match(status.stdout, new RegExp(`running \\(pid ${child.pid}`));
@@ -67,9 +61,7 @@ Deno.test("run holds the pidfile lock: status sees it and start does not start a
 
 Deno.test("run a second time while one runs: ALREADY_RUNNING, exit 1", async () => {
   await using sb = new Sandbox();
-  const child = sb.command(["run"]).spawn();
-  sb.extraPids.push(child.pid);
-  await waitFor("the foreground daemon", () => sb.readLog().includes("started fx"));
+  const child = await sb.foreground();
   const again = await sb.run(["run"]);
   assert.equal(again.code, 1);
   assert.match(again.stderr, new RegExp(`already running \\(pid ${child.pid}`));
