@@ -1,18 +1,19 @@
 // A LogTape sink on a Deno.FsFile. @logtape/file loads Node's fs layer
 // (about 30 ms per boot); this writes with Deno's own synchronous calls.
 //
-// Flush policy: the first lines of each event-loop turn are written at
-// once, so a lone line is on disk immediately (people `tail -f` daemons) and
-// so are the last words of a daemon that then blocks its event loop; the
-// rest of a burst is batched and written at the end of the turn, when 64 KiB
-// pile up, or when the oldest has waited 100 ms. flush() writes everything
-// now; the daemon calls it (through dispose) on every exit path.
+// Flush policy: the first lines of each burst (the code that runs between
+// two microtask checkpoints) are written at once, so a lone line is on disk
+// immediately (people `tail -f` daemons), and so are the last words of a
+// daemon that then blocks its event loop; the rest of a burst is batched and
+// written when the burst ends, when 64 KiB pile up, or when the oldest line
+// has waited 100 ms. flush() writes everything now; the daemon calls it
+// (through dispose) on every exit path.
 
 import type { LogRecord, Sink } from "@logtape/logtape";
 import { openOwnFile } from "../_safe_open.ts";
 
 const BATCH_BYTES = 64 * 1024;
-const DIRECT_PER_TURN = 16;
+const DIRECT_PER_BURST = 16;
 const MAX_AGE_MS = 100;
 
 /** A sink that also flushes on demand and reopens its file (SIGHUP, logrotate). */
@@ -72,20 +73,22 @@ export function fileSink(
   }
 
   let direct = 0;
+  // After the code that is logging now has run: a burst in one loop is one
+  // write. (A timer would cost milliseconds here; see lib/_time.ts.)
   function endOfTurn(): void {
     if (scheduled) return;
     scheduled = true;
-    setTimeout(() => {
+    queueMicrotask(() => {
       scheduled = false;
       direct = 0;
       flush();
-    }, 0);
+    });
   }
 
   const sink = (record: LogRecord): void => {
     const line = format(record);
     endOfTurn();
-    if (pending.length === 0 && direct < DIRECT_PER_TURN) {
+    if (pending.length === 0 && direct < DIRECT_PER_BURST) {
       direct++;
       write(line);
       return;

@@ -10,6 +10,7 @@
 
 import { DaemonError } from "../errors.ts";
 import { faultPoint } from "../_fault.ts";
+import { nextTurn } from "../_time.ts";
 import { acquirePidFile, PidFileLock } from "../pidfile.ts";
 import type { DaemonContext, DaemonMain, ResolvedDaemonOptions } from "../types.ts";
 import { captureConsole } from "./_console.ts";
@@ -265,7 +266,7 @@ export async function runDaemon(
   );
   if (options.readiness === "auto") {
     // Ready once main has survived its first turn of the event loop.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await nextTurn();
     ctx.ready();
   }
   return await new Promise<never>(() => {});

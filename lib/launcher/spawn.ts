@@ -13,6 +13,7 @@
 
 import { DaemonError } from "../errors.ts";
 import { faultPoint } from "../_fault.ts";
+import { timeout } from "../_time.ts";
 import { LAUNCH_ENV, type LaunchSpec, type ReadyMessage } from "../_launch.ts";
 import { NULL_DEVICE, type PortableOptions } from "../options.ts";
 import { inspectPath, openOwnFile } from "../_safe_open.ts";
@@ -296,30 +297,18 @@ async function firstWord(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   timeoutMs: number,
 ): Promise<string | number | "timeout"> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const line = readLine(reader).catch(() => null);
-  const timeout = new Promise<"timeout">((resolve) =>
-    timer = setTimeout(() => resolve("timeout"), timeoutMs)
-  );
-  try {
-    const first = await Promise.race([line, child.status, timeout]);
-    if (typeof first === "string") return first;
-    if (first === null || typeof first === "object") {
-      const status = await child.status;
-      // Exited: whatever it wrote before exiting is already in the pipe, so
-      // a short wait reads it even when a grandchild keeps the pipe open.
-      let grace: ReturnType<typeof setTimeout> | undefined;
-      const last = await Promise.race([
-        line,
-        new Promise<null>((resolve) => grace = setTimeout(() => resolve(null), LAST_WORDS_MS)),
-      ]);
-      clearTimeout(grace);
-      return typeof last === "string" ? last : status.code;
-    }
-    return first;
-  } finally {
-    clearTimeout(timer);
+  // The pending status and read keep the process alive for these timers.
+  const first = await Promise.race([line, child.status, timeout(timeoutMs)]);
+  if (typeof first === "string") return first;
+  if (first === null || typeof first === "object") {
+    const status = await child.status;
+    // Exited: whatever it wrote before exiting is already in the pipe, so a
+    // short wait reads it even when a grandchild keeps the pipe open.
+    const last = await Promise.race([line, timeout(LAST_WORDS_MS)]);
+    return typeof last === "string" && last !== "timeout" ? last : status.code;
   }
+  return first;
 }
 
 /**
@@ -331,20 +320,13 @@ async function stopChild(
   graceMs: number,
   signal: "SIGTERM" | null,
 ): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     if (signal !== null) child.kill(signal);
-    const done = await Promise.race([
-      child.status.then(() => true),
-      new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), graceMs)),
-    ]);
-    if (!done) {
+    if (await Promise.race([child.status, timeout(graceMs)]) === "timeout") {
       child.kill("SIGKILL");
       await child.status;
     }
   } catch {
     // Already gone.
-  } finally {
-    clearTimeout(timer);
   }
 }

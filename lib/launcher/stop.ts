@@ -13,23 +13,26 @@ import { currentPid, removeIfUnlocked } from "../pidfile.ts";
 import type { ResolvedDaemonOptions, StopResult } from "../types.ts";
 import { assertSupported } from "./_platform.ts";
 import { findHolder, signal } from "./_holder.ts";
+import { timeout } from "../_time.ts";
 import { processState } from "../_proc.ts";
 
 const KILL_WAIT_MS = 5000;
-const MAX_POLL_MS = 16;
-const FAST_POLL_FOR_MS = 200;
+const CHECK_MS = 25;
 
 /**
  * The kernel drops the lock while the process is exiting, a moment before
  * it becomes a zombie; where /proc is readable, wait out that moment so
  * "stopped" means gone. Bounded: a process stuck there is not ours to fix.
  */
-async function exited(pid: number): Promise<void> {
+function exited(pid: number): void {
   const deadline = performance.now() + 200;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
     const state = processState(pid);
     if (state === null || state === "Z" || state === "X" || performance.now() > deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    // A tenth of a millisecond at a time, synchronously: the moment is
+    // short, and a timer would cost more than the wait (see lib/_time.ts).
+    Atomics.wait(pause, 0, 0, 0.1);
   }
 }
 /**
@@ -65,14 +68,15 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
   try {
     signal(pid, "SIGTERM");
     faultPoint("stop-after-signal");
+    const exit = waitForUnlock(file);
     let killed = false;
-    if (!await released(file, pid, options.stopTimeout)) {
+    if (!await released(file, pid, options.stopTimeout, exit)) {
       // Still the holder (the lock is held and still names it): escalate.
       if (!file.tryLockSync(false) && currentPid(file) === pid) {
         signal(pid, "SIGKILL");
         killed = true;
       }
-      if (!await released(file, pid, KILL_WAIT_MS)) {
+      if (!await released(file, pid, KILL_WAIT_MS, exit)) {
         throw new DaemonError(
           "STOP_TIMEOUT",
           `pid ${pid} still holds pidFile "${pidFile}" ${KILL_WAIT_MS} ms after SIGKILL; is it stuck in the kernel (state D)?`,
@@ -81,7 +85,7 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
     }
     // Normally the daemon removed its pidfile itself; after SIGKILL it could not.
     removeIfUnlocked(file, pidFile);
-    await exited(pid);
+    exited(pid);
     return {
       ...base,
       pid,
@@ -97,25 +101,38 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
 }
 
 /**
+ * The daemon's exit, as the moment its lock becomes free: one blocking lock
+ * call, which also keeps this process alive while `released` waits. It
+ * stays pending only if the daemon never exits (or a new one took over the
+ * pidfile); it then ends with that process.
+ */
+function waitForUnlock(file: Deno.FsFile): Promise<boolean> {
+  return file.lock(false).then(() => true, () => false);
+}
+
+/**
  * Waits up to `ms` for `pid` to let go of `file`'s lock: true once the lock
  * is free, or once the pidfile names another process (a new daemon took it
- * over). Polls, so that nothing is left pending when it gives up: every
- * millisecond at first, since a daemon usually exits within a few, then
- * less often.
+ * over), which is looked at every few milliseconds.
  */
-async function released(file: Deno.FsFile, pid: number, ms: number): Promise<boolean> {
-  const start = performance.now();
-  const deadline = start + ms;
+async function released(
+  file: Deno.FsFile,
+  pid: number,
+  ms: number,
+  exit: Promise<boolean>,
+): Promise<boolean> {
+  const deadline = performance.now() + ms;
   for (;;) {
-    if (file.tryLockSync(false)) {
-      file.unlockSync();
-      return true;
-    }
     const now = currentPid(file);
     if (now !== null && now !== pid) return true;
-    const t = performance.now();
-    if (t >= deadline) return false;
-    const pause = t - start < FAST_POLL_FOR_MS ? 1 : MAX_POLL_MS;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, deadline - t)));
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    const got = await Promise.race([exit, timeout(Math.min(CHECK_MS, left))]);
+    if (got === true) return true;
+    // A failed lock call: fall back to looking, at a ref'd timer's pace.
+    if (got === false) {
+      if (file.tryLockSync(false)) return true;
+      await new Promise((resolve) => setTimeout(resolve, CHECK_MS));
+    }
   }
 }
