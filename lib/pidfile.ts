@@ -42,12 +42,23 @@ function readText(file: Deno.FsFile): string {
   return new TextDecoder().decode(buf.subarray(0, n));
 }
 
-function stillAtPath(file: Deno.FsFile, path: string): boolean {
+/** Whether `file` is still the file at `path` (not unlinked or replaced). */
+export function isCurrent(file: Deno.FsFile, path: string): boolean {
   try {
     return sameFile(file.statSync(), Deno.lstatSync(path));
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether no process holds an exclusive lock on `file`: asked with a shared
+ * lock, which is let go at once, so asking never looks like a daemon.
+ */
+export function isFree(file: Deno.FsFile): boolean {
+  if (!file.tryLockSync(false)) return false;
+  file.unlockSync();
+  return true;
 }
 
 /** The daemon's hold on its pidfile. */
@@ -80,7 +91,7 @@ export class PidFileLock {
       }
       // A stop or exiting daemon may have unlinked this inode after we opened
       // it; a lock on an unlinked file guards nothing, so open the path again.
-      if (!stillAtPath(file, path)) {
+      if (!isCurrent(file, path)) {
         file.close();
         continue;
       }
@@ -127,7 +138,7 @@ export class PidFileLock {
    */
   remove(): void {
     try {
-      if (stillAtPath(this.#file, this.path)) Deno.removeSync(this.path);
+      if (isCurrent(this.#file, this.path)) Deno.removeSync(this.path);
     } catch {
       // Leaving a pidfile behind is harmless: nobody holds its lock.
     }
@@ -167,7 +178,7 @@ export function probePidFile(path: string): PidFileState {
       { cause: err },
     );
   }
-  if (file.tryLockSync(false)) {
+  if (isFree(file)) {
     file.close();
     return { kind: "stale", pid: parsePid(text), since };
   }
@@ -188,10 +199,7 @@ export async function holderPid(
   for (;;) {
     const pid = parsePid(readText(file));
     if (pid !== null) return pid;
-    if (file.tryLockSync(false)) {
-      file.unlockSync();
-      return null;
-    }
+    if (isFree(file)) return null;
     if (performance.now() >= deadline) return null;
     await new Promise((r) => setTimeout(r, pause));
     pause = Math.min(pause * 2, 50);
@@ -217,7 +225,7 @@ export function holdsLock(file: Deno.FsFile, pid: number): boolean | null {
  */
 export function removeIfUnlocked(file: Deno.FsFile, path: string): boolean {
   try {
-    if (file.tryLockSync(true) && stillAtPath(file, path)) {
+    if (file.tryLockSync(true) && isCurrent(file, path)) {
       Deno.removeSync(path);
       return true;
     }
@@ -239,11 +247,6 @@ export function removeStalePidFile(path: string): boolean {
   } finally {
     file.close();
   }
-}
-
-/** Whether `file` is still the file at `path` (not unlinked or replaced). */
-export function isCurrent(file: Deno.FsFile, path: string): boolean {
-  return stillAtPath(file, path);
 }
 
 /**
@@ -297,10 +300,7 @@ export async function awaitReady(file: Deno.FsFile, ms: number): Promise<ReadyWa
     const text = readText(file);
     const pid = parsePid(text);
     if (pid !== null && text.endsWith("\n")) return { kind: "ready", pid };
-    if (file.tryLockSync(false)) {
-      file.unlockSync();
-      return { kind: "released" };
-    }
+    if (isFree(file)) return { kind: "released" };
     if (performance.now() >= deadline) return { kind: "timeout", pid };
     await new Promise((resolve) => setTimeout(resolve, pause));
   }

@@ -7,6 +7,7 @@ import {
   holderPid,
   holdsLock,
   isCurrent,
+  isFree,
   probePidFile,
   removeStalePidFile,
 } from "../pidfile.ts";
@@ -72,7 +73,7 @@ async function changes(
 ): Promise<boolean> {
   const deadline = performance.now() + ms;
   for (;;) {
-    if (file.tryLockSync(false) || !isCurrent(file, path) || currentPid(file) !== pid) return true;
+    if (isFree(file) || !isCurrent(file, path) || currentPid(file) !== pid) return true;
     if (performance.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -114,7 +115,7 @@ export async function findHolder(pidFile: string): Promise<Holder> {
       why = "which is the process that ran this command";
     } else if (proof === null) {
       await new Promise((resolve) => setTimeout(resolve, CONFIRM_MS));
-      if (!file.tryLockSync(false) && isCurrent(file, pidFile) && currentPid(file) === pid) {
+      if (!isFree(file) && isCurrent(file, pidFile) && currentPid(file) === pid) {
         return { kind: "holder", pid, file };
       }
       file.close();

@@ -9,7 +9,7 @@
 import { DaemonError } from "../errors.ts";
 import { faultPoint } from "../_fault.ts";
 import { requirePidFile } from "../options.ts";
-import { currentPid, removeIfUnlocked } from "../pidfile.ts";
+import { currentPid, isFree, removeIfUnlocked } from "../pidfile.ts";
 import type { ResolvedDaemonOptions, StopResult } from "../types.ts";
 import { assertSupported } from "./_platform.ts";
 import { findHolder, signal } from "./_holder.ts";
@@ -72,7 +72,7 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
     let killed = false;
     if (!await released(file, pid, options.stopTimeout, exit)) {
       // Still the holder (the lock is held and still names it): escalate.
-      if (!file.tryLockSync(false) && currentPid(file) === pid) {
+      if (!isFree(file) && currentPid(file) === pid) {
         signal(pid, "SIGKILL");
         killed = true;
       }
@@ -131,7 +131,7 @@ async function released(
     if (got === true) return true;
     // A failed lock call: fall back to looking, at a ref'd timer's pace.
     if (got === false) {
-      if (file.tryLockSync(false)) return true;
+      if (isFree(file)) return true;
       await new Promise((resolve) => setTimeout(resolve, CHECK_MS));
     }
   }
