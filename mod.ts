@@ -52,6 +52,7 @@ export type {
   Readiness,
   ReloadResult,
   ResolvedDaemonOptions,
+  RestartPolicy,
   StartResult,
   StopResult,
 } from "./lib/types.ts";

@@ -1,9 +1,10 @@
-// Fault injection for the reliability suite: with DAEMONIZE_FAULT=<point>
-// in the environment, the process stops itself (SIGSTOP) when it reaches
-// that point, so a test can SIGKILL it at exactly that step. Inert unless
-// the variable is set and readable.
+// Fault injection for the reliability suite: a test's own daemon script
+// names a point by setting globalThis[Symbol.for("@daemonize/daemon.fault")],
+// and the process stops itself (SIGSTOP) when it reaches that point, so the
+// test can SIGKILL it at exactly that step. Nothing in the environment can
+// switch it on: only code in the program itself.
 
-const VARIABLE = "DAEMONIZE_FAULT";
+const KEY = Symbol.for("@daemonize/daemon.fault");
 
 /** The named steps a test can stop a process at. */
 export type FaultPoint =
@@ -13,14 +14,7 @@ export type FaultPoint =
   | "daemon-before-ready"
   | "stop-after-signal";
 
-let armed: string | undefined | null = null;
-
-/** Stops this process if DAEMONIZE_FAULT names `point`. */
+/** Stops this process if the program armed `point`. */
 export function faultPoint(point: FaultPoint): void {
-  if (armed === null) {
-    armed = Deno.permissions.querySync({ name: "env", variable: VARIABLE }).state === "granted"
-      ? Deno.env.get(VARIABLE)
-      : undefined;
-  }
-  if (armed === point) Deno.kill(Deno.pid, "SIGSTOP");
+  if ((globalThis as Record<symbol, unknown>)[KEY] === point) Deno.kill(Deno.pid, "SIGSTOP");
 }

@@ -59,3 +59,42 @@ export function holdsFlock(pid: number, info: Deno.FileInfo): boolean | null {
   }
   return false;
 }
+
+function statFields(pid: number): string[] | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return null;
+  }
+}
+
+/** The process group and session of `pid`, or null when /proc cannot tell. */
+export function groupOf(pid: number): { pgid: number; sid: number } | null {
+  const fields = statFields(pid);
+  if (fields === null) return null;
+  return { pgid: Number(fields[2]), sid: Number(fields[3]) };
+}
+
+/**
+ * The live (not zombie) processes in process group `pgid`, or null when
+ * /proc cannot be read.
+ */
+export function groupMembers(pgid: number): number[] | null {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync("/proc")];
+  } catch {
+    return null;
+  }
+  const members: number[] = [];
+  for (const entry of entries) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid)) continue;
+    const fields = statFields(pid);
+    if (fields !== null && Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") {
+      members.push(pid);
+    }
+  }
+  return members;
+}

@@ -1,25 +1,33 @@
-// Deno 2.9's global setTimeout is Node's: its first call in a process costs
-// about 4 ms (loaded on first use) and a 0 ms timer fires after about 2 ms.
-// On the paths people time (start, and the daemon until it is ready) these
-// are used instead.
+// Timers for the library's own waits. Deno 2.9's global setTimeout is
+// Node's: its first call in a process costs about 4 ms and a 0 ms timer
+// fires after about 2 ms, on paths people time (start, stop, the daemon
+// until it is ready). AbortSignal.timeout costs a tenth of a millisecond,
+// but its listener keeps the process alive until it fires: every wait here
+// removes its listener as soon as the wait is over, so that nothing of the
+// library keeps a caller's process alive afterwards.
 
 /**
- * Resolves to "timeout" after `ms`. Its timer does not keep the process
- * alive: use it only in a race with something that does (a child's status,
- * a pending read).
+ * Resolves to what `promise` resolves to, or to "timeout" after `ms`,
+ * whichever comes first. The timer is let go either way.
  */
-export function timeout(ms: number): Promise<"timeout"> {
-  return new Promise((resolve) => {
-    AbortSignal.timeout(ms).addEventListener("abort", () => resolve("timeout"), { once: true });
+export function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
+  const signal = AbortSignal.timeout(Math.max(0, ms));
+  let onAbort = () => {};
+  const timer = new Promise<"timeout">((resolve) => {
+    onAbort = () => resolve("timeout");
+    signal.addEventListener("abort", onAbort, { once: true });
   });
+  return Promise.race([promise, timer]).finally(() => signal.removeEventListener("abort", onAbort));
 }
 
-/**
- * Resolves in a later turn of the event loop, after every pending
- * microtask. Unref'd like {@linkcode timeout}; the daemon's signal listeners
- * keep it alive. (A MessageChannel answers a millisecond sooner but costs
- * about 1 MiB more resident memory, which the benchmark holds the daemon to.)
- */
+const never = new Promise<never>(() => {});
+
+/** Resolves after `ms`. */
+export async function sleep(ms: number): Promise<void> {
+  await within(never, ms);
+}
+
+/** Resolves in a later turn of the event loop, after every pending microtask. */
 export function nextTurn(): Promise<void> {
-  return timeout(0).then(() => {});
+  return sleep(0);
 }

@@ -111,7 +111,10 @@ function stopLine(r: StopResult): string {
 }
 
 function reloadLine(r: ReloadResult): string {
-  return r.reloaded ? green(`reloaded ${r.name} (pid ${r.pid})`) : yellow("not running");
+  if (r.reloaded) return green(`reloaded ${r.name} (pid ${r.pid})`);
+  return r.running
+    ? red(`${r.name} (pid ${r.pid}) did not reload: ${r.error}`)
+    : yellow("not running");
 }
 
 function statusLine(s: DaemonStatus): string {
@@ -203,7 +206,7 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
   const plan = {
     options,
     module: Deno.mainModule,
-    args: options.args,
+    args: rest,
     portable: portableOptions(cli.given, Deno.cwd()),
     launchCwd: Deno.cwd(),
   };
@@ -243,8 +246,9 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
       }
       case "reload": {
         const { reloadDaemon } = await load.reload();
-        print(await reloadDaemon(options), reloadLine);
-        return 0;
+        const result = await reloadDaemon(options);
+        print(result, reloadLine);
+        return result.running && !result.reloaded ? 1 : 0;
       }
       case "logs": {
         const stop = new AbortController();
@@ -265,7 +269,7 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
       }
       case "run": {
         const { runDaemon } = await load.run();
-        return await runDaemon(cli.entry, options, "foreground");
+        return await runDaemon(cli.entry, options, "foreground", rest);
       }
     }
   } catch (err) {

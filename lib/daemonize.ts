@@ -9,9 +9,9 @@
 import { reportError, runCommandLine } from "./cli.ts";
 import { toTarget } from "./decorator.ts";
 import { DaemonError } from "./errors.ts";
-import { takeLaunchSpec } from "./_launch.ts";
+import { type LaunchSpec, takeLaunchSpec } from "./_launch.ts";
 import { moduleStem, resolveOptions } from "./options.ts";
-import { tellLauncher } from "./daemon/_ready.ts";
+import { KeeperChannel } from "./daemon/_channel.ts";
 import type { DaemonClass, DaemonMain, DaemonOptions } from "./types.ts";
 
 // The launcher's options win, but variables in `env` are merged: a
@@ -64,8 +64,9 @@ export async function daemonize(
 ): Promise<never> {
   let name = moduleStem(Deno.mainModule);
   let code: number;
-  const spec = takeLaunchSpec();
+  let spec: LaunchSpec | null = null;
   try {
+    spec = takeLaunchSpec();
     const target = toTarget(main, options);
     const resolved = resolveOptions(
       spec === null ? target.options : layOver(target.options, spec.options),
@@ -78,7 +79,7 @@ export async function daemonize(
     };
     if (spec !== null) {
       const { runDaemon } = await import("./daemon/run.ts");
-      return await runDaemon(entry, resolved, "daemon");
+      return await runDaemon(entry, resolved, "daemon", Deno.args, spec);
     }
     code = await runCommandLine({
       entry,
@@ -88,7 +89,7 @@ export async function daemonize(
   } catch (err) {
     if (spec !== null) {
       const e = err instanceof DaemonError ? err : new DaemonError("START_FAILED", String(err));
-      tellLauncher({ ok: false, code: e.code, message: e.message });
+      new KeeperChannel(spec.nonce).tell({ ok: false, code: e.code, message: e.message });
     }
     code = reportError(name, err);
   }

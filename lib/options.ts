@@ -6,7 +6,13 @@
  */
 
 import { DaemonError } from "./errors.ts";
-import type { DaemonOptions, LogLevel, Readiness, ResolvedDaemonOptions } from "./types.ts";
+import type {
+  DaemonOptions,
+  LogLevel,
+  Readiness,
+  ResolvedDaemonOptions,
+  RestartPolicy,
+} from "./types.ts";
 
 /** Where output goes when it goes nowhere. */
 export const NULL_DEVICE = Deno.build.os === "windows" ? "NUL" : "/dev/null";
@@ -14,6 +20,7 @@ export const NULL_DEVICE = Deno.build.os === "windows" ? "NUL" : "/dev/null";
 const MAX_TIMEOUT = 2 ** 31 - 1;
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warning", "error"];
 const READINESS: readonly Readiness[] = ["auto", "notify"];
+const RESTART: readonly RestartPolicy[] = ["never", "on-failure", "always"];
 const KNOWN: ReadonlySet<string> = new Set<keyof DaemonOptions>([
   "name",
   "pidFile",
@@ -32,6 +39,10 @@ const KNOWN: ReadonlySet<string> = new Set<keyof DaemonOptions>([
   "args",
   "configureLogging",
   "onReload",
+  "restart",
+  "restartDelay",
+  "maxRestarts",
+  "sigusr1",
 ]);
 
 function bad(option: string, what: string): DaemonError {
@@ -76,10 +87,11 @@ function path(
 
 function timeout(
   options: DaemonOptions,
-  key: "readyTimeout" | "stopTimeout",
+  key: "readyTimeout" | "stopTimeout" | "restartDelay",
+  fallback = 10_000,
 ): number {
   const value: unknown = options[key];
-  if (value === undefined) return 10_000;
+  if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT) {
     throw bad(
       key,
@@ -177,6 +189,18 @@ export function resolveOptions(
   if (onReload !== null && typeof onReload !== "function") {
     throw bad("onReload", "must be a function");
   }
+  const restart = options.restart ?? "never";
+  if (!RESTART.includes(restart)) {
+    throw bad("restart", `must be "never", "on-failure" or "always", got ${String(restart)}`);
+  }
+  const maxRestarts = options.maxRestarts ?? 10;
+  if (!Number.isInteger(maxRestarts) || maxRestarts < 0 || maxRestarts > 1_000_000) {
+    throw bad("maxRestarts", `must be a whole number from 0, got ${String(maxRestarts)}`);
+  }
+  const sigusr1 = options.sigusr1 ?? "ignore";
+  if (sigusr1 !== "ignore" && sigusr1 !== "inspector") {
+    throw bad("sigusr1", `must be "ignore" or "inspector", got ${String(sigusr1)}`);
+  }
 
   const logFile = path(options, "logFile", base.cwd) ?? null;
   const output = logFile ?? NULL_DEVICE;
@@ -198,6 +222,10 @@ export function resolveOptions(
     args: stringList(options, "args") ?? [...Deno.args],
     configureLogging,
     onReload,
+    restart,
+    restartDelay: timeout(options, "restartDelay", 100),
+    maxRestarts,
+    sigusr1,
   };
 }
 

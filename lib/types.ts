@@ -129,6 +129,22 @@ export interface DaemonLogger {
 export type DaemonMain = (ctx: DaemonContext) => void | Promise<void>;
 
 /**
+ * When the daemon's main is started again after it ends: `"never"`;
+ * `"on-failure"` after main throws or rejects, a non-zero exit, or death by
+ * a signal that `stop` did not send (kill -9, the OOM killer); `"always"`
+ * also after main returns.
+ *
+ * @example Keep a worker alive
+ * ```ts
+ * import type { DaemonOptions, RestartPolicy } from "@daemonize/daemon";
+ *
+ * const restart: RestartPolicy = "on-failure";
+ * const options: DaemonOptions = { pidFile: "worker.pid", restart, maxRestarts: 5 };
+ * ```
+ */
+export type RestartPolicy = "never" | "on-failure" | "always";
+
+/**
  * What a class given to `@daemon` provides.
  *
  * @example
@@ -222,6 +238,22 @@ export interface DaemonOptions {
   configureLogging?: boolean;
   /** Called on SIGHUP in the function form (a class uses its `reload`). */
   onReload?: DaemonMain;
+  /** When main is started again after it ends. Default `"never"`. */
+  restart?: RestartPolicy;
+  /**
+   * The first wait before a restart, in ms; it doubles after each
+   * consecutive failure up to 30 s, and resets once main has stayed up 30 s.
+   * Default 100.
+   */
+  restartDelay?: number;
+  /** Consecutive failures after which the daemon gives up. Default 10. */
+  maxRestarts?: number;
+  /**
+   * What a SIGUSR1 does: `"ignore"` (default: logged and ignored) or
+   * `"inspector"` (Deno's own behaviour: it opens the V8 inspector on
+   * 127.0.0.1:9229, without authentication).
+   */
+  sigusr1?: "ignore" | "inspector";
 }
 
 /**
@@ -273,6 +305,14 @@ export interface ResolvedDaemonOptions {
   readonly configureLogging: boolean;
   /** See {@linkcode DaemonOptions.onReload}. */
   readonly onReload: DaemonMain | null;
+  /** See {@linkcode DaemonOptions.restart}. */
+  readonly restart: RestartPolicy;
+  /** In ms. */
+  readonly restartDelay: number;
+  /** See {@linkcode DaemonOptions.maxRestarts}. */
+  readonly maxRestarts: number;
+  /** See {@linkcode DaemonOptions.sigusr1}. */
+  readonly sigusr1: "ignore" | "inspector";
 }
 
 /**
@@ -302,6 +342,14 @@ export interface DaemonStatus {
   logFile: string | null;
   /** True when a pidfile exists but no process holds its lock. */
   stale: boolean;
+  /** True while the daemon is on its way out after a stop request. */
+  stopping?: boolean;
+  /** With a `restart` policy: how many times main was started again since `start`. */
+  restarts?: number;
+  /** With a `restart` policy: when and why main last ended. */
+  lastExit?: { at: Date; reason: string } | null;
+  /** With a `restart` policy: the process that runs main (`pid` is its keeper). */
+  mainPid?: number | null;
 }
 
 /**
@@ -359,6 +407,8 @@ export interface StopResult extends DaemonStatus {
  * ```
  */
 export interface ReloadResult extends DaemonStatus {
-  /** True when a running daemon was sent SIGHUP. */
+  /** True when the running daemon reopened its files. */
   reloaded: boolean;
+  /** Why the daemon could not reload (it could not reopen its log, say), or null. */
+  error: string | null;
 }

@@ -53,15 +53,36 @@ function environOf(pid: number): string {
   }
 }
 
-/** Pids of live processes whose environment names `marker` (our daemons). */
-export function processesWith(marker: string): number[] {
+function isDeno(pid: number): boolean {
+  try {
+    return Deno.readLinkSync(`/proc/${pid}/exe`) === Deno.execPath();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pids of live Deno processes whose environment names `marker`: our
+ * daemons (and launchers). With `all`, the daemons' keeper shells too.
+ */
+export function processesWith(marker: string, all = false): number[] {
   const pids: number[] = [];
   for (const entry of Deno.readDirSync("/proc")) {
     const pid = Number(entry.name);
     if (!Number.isInteger(pid) || pid === Deno.pid) continue;
-    if (isAlive(pid) && environOf(pid).split("\0").includes(marker)) pids.push(pid);
+    if (
+      isAlive(pid) && environOf(pid).split("\0").includes(marker) && (all || isDeno(pid))
+    ) {
+      pids.push(pid);
+    }
   }
   return pids;
+}
+
+/** The fields of /proc/PID/stat after the command name (state first). */
+export function statOf(pid: number): string[] {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
 export interface RunOptions {
@@ -169,7 +190,7 @@ export class Sandbox implements AsyncDisposable {
 
   /** Kills, by pid, every live process carrying this sandbox's marker, then removes the directory. */
   async [Symbol.asyncDispose](): Promise<void> {
-    const pids = [...processesWith(this.marker), ...this.extraPids.filter(isAlive)];
+    const pids = [...processesWith(this.marker, true), ...this.extraPids.filter(isAlive)];
     for (const pid of pids) {
       try {
         Deno.kill(pid, "SIGKILL");

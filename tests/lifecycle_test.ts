@@ -1,7 +1,7 @@
 // start / stop / restart / status on real daemons.
 
 import assert from "node:assert/strict";
-import { isAlive, processesWith, Sandbox, waitFor } from "./_helpers.ts";
+import { isAlive, processesWith, Sandbox, statOf, waitFor } from "./_helpers.ts";
 
 Deno.test("start returns once the daemon holds the lock, has written its pid and logs", async () => {
   await using sb = new Sandbox();
@@ -164,7 +164,7 @@ Deno.test("restart with nothing running just starts", async () => {
   assert.match(out.stdout, /not running\nstarted fx \(pid \d+\)/);
 });
 
-Deno.test("the daemon runs in its own session, without a terminal, in cwd with umask, env and args", async () => {
+Deno.test("the daemon runs in its keeper's session, not as its leader, without a terminal, in cwd with umask, env and args", async () => {
   await using sb = new Sandbox();
   const work = sb.path("work");
   Deno.mkdirSync(work);
@@ -182,7 +182,10 @@ Deno.test("the daemon runs in its own session, without a terminal, in cwd with u
   const report = await waitFor("the report", () => sb.readLog("report.json"));
   const r = JSON.parse(report);
   assert.equal(r.pid, pid);
-  assert.equal(r.sid, pid, "session leader of its own session");
+  assert.notEqual(r.sid, pid, "not a session leader, so it can never acquire a terminal");
+  const keeper = statOf(r.sid);
+  assert.equal(statOf(r.sid)[3], String(r.sid), "the keeper leads the daemon's own session");
+  assert.equal(keeper[4], "0", "the session has no controlling terminal");
   assert.equal(r.tty, 0, "no controlling terminal");
   assert.equal(r.cwd, work);
   assert.equal(r.umask, 0o077);

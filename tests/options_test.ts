@@ -3,7 +3,6 @@
 
 import assert from "node:assert/strict";
 import { absolutePath, moduleStem, portableOptions, resolveOptions } from "../lib/options.ts";
-import { parsePid } from "../lib/pidfile.ts";
 import { DaemonError } from "../mod.ts";
 
 const base = { cwd: "/srv/app", mainModule: "file:///srv/app/worker.ts" };
@@ -77,25 +76,4 @@ Deno.test("absolutePath and moduleStem", () => {
   assert.equal(absolutePath("/abs.pid", "/a"), "/abs.pid");
   assert.equal(moduleStem("file:///srv/my-app.ts"), "my-app");
   assert.equal(moduleStem("/srv/noext"), "noext");
-});
-
-Deno.test("parsePid accepts one decimal pid and an optional newline, nothing else", () => {
-  assert.equal(parsePid("123\n"), 123);
-  assert.equal(parsePid("123"), 123);
-  for (
-    const bad of [
-      "",
-      "\n",
-      "0\n",
-      "-5\n",
-      "12a\n",
-      "123\njunk",
-      " 123\n",
-      "99999999\n",
-      "4194305\n",
-      "1e3\n",
-    ]
-  ) {
-    assert.equal(parsePid(bad), null, JSON.stringify(bad));
-  }
 });

@@ -1,9 +1,17 @@
 /**
- * The daemon side: what the re-executed child (and `run`, in the foreground)
- * does. It installs signal listeners, takes the pidfile lock and writes its
- * pid, sets the process up, configures logging, runs `main`, reports ready,
- * and on the way out logs why it ended, removes the pidfile and flushes the
- * log before exiting.
+ * The daemon side: what the started program (and `run`, in the foreground)
+ * does with its life. One sequence, in this order:
+ *
+ * 1. starting: signal listeners first (a process without them dies on the
+ *    spot), then the pidfile lock, the process set-up (cwd, env), logging,
+ *    the raw output files; then `main`.
+ * 2. ready: `main` has survived its first turn (or called `ctx.ready()`):
+ *    the pidfile says so, the launcher hears it, and from now on the
+ *    pidfile's path is watched and mended.
+ * 3. stopping: a stop signal aborted `ctx.signal`; `main` is winding down.
+ * 4. exiting: the one teardown every way out goes through: the last log
+ *    line says why, the pidfile goes (the lock stays until the exit itself,
+ *    so whoever waits on it wakes to a finished daemon), the log is flushed.
  *
  * @module
  */
@@ -11,13 +19,16 @@
 import { DaemonError } from "../errors.ts";
 import { faultPoint } from "../_fault.ts";
 import { nextTurn } from "../_time.ts";
-import { acquirePidFile, PidFileLock } from "../pidfile.ts";
+import type { LaunchSpec } from "../_launch.ts";
 import type { DaemonContext, DaemonMain, ResolvedDaemonOptions } from "../types.ts";
 import { captureConsole } from "./_console.ts";
-import { tellLauncher } from "./_ready.ts";
+import { KeeperChannel } from "./_channel.ts";
+import { PidFileLock } from "./_lock.ts";
+import { RawTargets } from "./_raw.ts";
 import { sdNotify } from "./_sd_notify.ts";
+import { guardInspector, usr1Pending } from "./_inspector.ts";
 import { type Logging, setUpLogging } from "./logging.ts";
-import { listenForSignals, signalExitCode } from "./signals.ts";
+import { type EndSignal, isStopRequest, listenForSignals, signalExitCode } from "./signals.ts";
 
 /** What a daemon runs: `main`, and what SIGHUP calls besides reopening the log. */
 export interface DaemonEntry {
@@ -25,17 +36,21 @@ export interface DaemonEntry {
   reload: DaemonMain | null;
 }
 
-/** `"daemon"`: the detached child of `start`; `"foreground"`: the `run` command. */
+/** `"daemon"`: started by `start`; `"foreground"`: the `run` command. */
 export type RunMode = "daemon" | "foreground";
+
+/** How often the pidfile's path is checked (the repair window is about this). */
+const WATCH_MS = 500;
+
+type Phase = "starting" | "ready" | "stopping" | "exiting";
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-// A started daemon got its umask from the launcher's shell; Deno.umask()
-// needs the whole of --allow-sys, without which the inherited one stays.
-// Set again where allowed, for a module whose own umask the launcher (a
-// Daemon controller) did not know.
+// A started daemon got its umask from the keeper; Deno.umask() needs the
+// whole of --allow-sys. Set again where allowed, for a module whose own
+// umask the launcher (a Daemon controller) did not know.
 function applyUmask(umask: number): void {
   if (Deno.build.os === "windows") return;
   if (Deno.permissions.querySync({ name: "sys" }).state === "granted") Deno.umask(umask);
@@ -48,9 +63,7 @@ function enterCwd(cwd: string): void {
     throw new DaemonError(
       "BAD_OPTION",
       `option "cwd" names "${cwd}", which is not a directory that can be entered`,
-      {
-        cause: err,
-      },
+      { cause: err },
     );
   }
 }
@@ -70,10 +83,218 @@ function applyEnv(env: Readonly<Record<string, string>>, daemon: boolean): void 
   }
 }
 
+/** One daemon's life in this process. */
+class Life {
+  phase: Phase = "starting";
+  stopSignal: EndSignal | null = null;
+  logging: Logging | null = null;
+  lock: PidFileLock | null = null;
+  raw: RawTargets | null = null;
+  readonly controller = new AbortController();
+  readonly channel: KeeperChannel | null;
+  #reloads = 0;
+  #notified: Promise<void> = Promise.resolve();
+  #usr1Logged = false;
+
+  readonly ctx: DaemonContext;
+  readonly entry: DaemonEntry;
+  readonly options: ResolvedDaemonOptions;
+  readonly mode: RunMode;
+
+  constructor(
+    entry: DaemonEntry,
+    options: ResolvedDaemonOptions,
+    mode: RunMode,
+    spec: LaunchSpec | null,
+  ) {
+    this.entry = entry;
+    this.options = options;
+    this.mode = mode;
+    this.channel = spec === null ? null : new KeeperChannel(spec.nonce);
+    this.ctx = {
+      signal: this.controller.signal,
+      logger: null!,
+      name: options.name,
+      pid: Deno.pid,
+      args: [],
+      options,
+      ready: () => this.ready(),
+    };
+  }
+
+  get daemon(): boolean {
+    return this.mode === "daemon";
+  }
+
+  /** Whether the daemon has been ready (it may be stopping or exiting now). */
+  get wasReady(): boolean {
+    return this.#readyOnce;
+  }
+  #readyOnce = false;
+
+  /** A lifecycle line: always written, whatever `logLevel` is. */
+  say(level: "info" | "warn" | "error" | "fatal", message: string, error?: unknown): void {
+    const log = this.logging?.library;
+    if (log === undefined) {
+      if (error !== undefined) console.error(`${this.options.name}: ${message}`, error);
+      return;
+    }
+    if (error !== undefined) log[level](`${message}: {error}`, { error });
+    else log[level](message);
+  }
+
+  /**
+   * The teardown of every way out but the program's own `Deno.exit` (see
+   * `unload`): the reason is the last line logged, then the pidfile goes
+   * (while the lock is still ours), then the log is flushed, and the
+   * launcher of a daemon that never got ready hears why, last, so that it
+   * finds the log complete.
+   */
+  teardown(code: number, why: string, error?: unknown): void {
+    this.phase = "exiting";
+    const line = `exiting: ${why} (exit code ${code})`;
+    this.say(error !== undefined ? "fatal" : code === 0 ? "info" : "error", line, error);
+    this.lock?.remove();
+    this.logging?.close();
+    if (!this.#readyOnce) {
+      this.channel?.tell({
+        ok: false,
+        code: "START_FAILED",
+        message: error === undefined ? `${why} (exit code ${code})` : `${why}: ${describe(error)}`,
+      });
+    }
+  }
+
+  exit(code: number, why: string, error?: unknown): never {
+    if (this.phase !== "exiting") this.teardown(code, why, error);
+    Deno.exit(code);
+  }
+
+  ready(): void {
+    if (this.phase !== "starting") return;
+    this.phase = "ready";
+    this.#readyOnce = true;
+    faultPoint("daemon-before-ready");
+    this.lock?.update({ starting: false });
+    this.channel?.tell({ ok: true, pid: Deno.pid });
+    this.say("info", `started ${this.options.name} (pid ${Deno.pid})`);
+    this.notify("READY=1");
+    if (this.lock !== null || this.daemon) this.#watch();
+  }
+
+  stop(signal: EndSignal): void {
+    if (this.phase === "exiting") return;
+    if (this.stopSignal !== null) {
+      this.exit(signalExitCode(signal), `second ${signal}; not waiting for main to return`);
+    }
+    this.stopSignal = signal;
+    if (this.phase === "ready") this.phase = "stopping";
+    try {
+      this.lock?.update({ stopping: true });
+    } catch { /* the stop goes on; only a start's wait would miss it */ }
+    this.say(
+      isStopRequest(signal) ? "info" : "warn",
+      isStopRequest(signal)
+        ? `stopping: ${signal}`
+        : `stopping: ${signal} (its default action would end the daemon)`,
+    );
+    this.notify("STOPPING=1");
+    this.controller.abort(new DOMException(`stopped by ${signal}`, "AbortError"));
+  }
+
+  /** SIGHUP: reopen the log and raw output files, answer in the pidfile, call reload. */
+  reload(): void {
+    if (this.phase === "exiting" || this.logging === null) return;
+    const problems: string[] = [];
+    try {
+      this.logging.reopen();
+    } catch (error) {
+      problems.push(`cannot reopen the log file: ${describe(error)}`);
+    }
+    try {
+      this.raw?.reopen();
+    } catch (error) {
+      problems.push(`cannot reopen raw output: ${describe(error)}`);
+    }
+    const error = problems.length > 0 ? problems.join("; ") : null;
+    if (error !== null) this.say("error", `reload: ${error}`);
+    else this.say("info", "reload: SIGHUP");
+    try {
+      this.lock?.update({ reload: { seq: ++this.#reloads, error } });
+    } catch { /* reload's caller then times out waiting for the answer */ }
+    const reload = this.entry.reload;
+    if (reload !== null) {
+      Promise.resolve()
+        .then(() => reload(this.ctx))
+        .catch((error) => this.say("error", "reload failed", error));
+    }
+  }
+
+  usr1(): void {
+    this.#usr1Logged = true;
+    if (this.options.sigusr1 === "inspector") {
+      this.say(
+        "warn",
+        "SIGUSR1: Deno opens the V8 inspector on 127.0.0.1:9229 (sigusr1: inspector)",
+      );
+      return;
+    }
+    this.say("warn", "SIGUSR1 received and ignored; no debugger is opened (sigusr1: ignore)");
+    guardInspector().then((closed) => {
+      if (closed) this.say("warn", "SIGUSR1: closed the V8 inspector Deno had opened");
+    });
+  }
+
+  notify(state: "READY=1" | "STOPPING=1"): void {
+    this.#notified = this.#notified.then(() => sdNotify(state)).then((problem) => {
+      if (problem !== null) this.say("warn", problem);
+    });
+  }
+
+  get notified(): Promise<void> {
+    return this.#notified;
+  }
+
+  // The path must keep naming the locked file: someone may delete or replace
+  // it (tmp cleaners, config management). A blocked SIGUSR1 is noticed here.
+  #watch(): void {
+    const timer = setInterval(() => {
+      if (this.phase === "exiting") return clearInterval(timer);
+      if (!this.#usr1Logged && this.daemon && usr1Pending()) {
+        this.#usr1Logged = true;
+        this.say("warn", "SIGUSR1 received and ignored: it is blocked in this daemon");
+      }
+      const seen = this.lock?.check();
+      if (seen === undefined || seen.kind === "ok") return;
+      if (seen.kind === "restored") {
+        this.say(
+          "warn",
+          `pidFile "${this.options.pidFile}" was ${
+            seen.was === "missing" ? "removed" : "replaced"
+          }; restored it`,
+        );
+      } else if (seen.kind === "taken") {
+        clearInterval(timer);
+        this.exit(
+          0,
+          `pidFile "${this.options.pidFile}" now belongs to another daemon (pid ${
+            seen.by ?? "unknown"
+          }); leaving it the only one`,
+        );
+      } else {
+        this.say("error", `pidFile "${this.options.pidFile}" cannot be restored: ${seen.message}`);
+      }
+    }, WATCH_MS);
+    Deno.unrefTimer(timer);
+  }
+}
+
 /**
  * Runs `entry` as a daemon in this process and exits with its exit code:
  * 0 when `main` returns, 1 when it throws or rejects.
  *
+ * @param args The program's own arguments (`ctx.args`).
+ * @param spec The launch spec, in a started daemon.
  * @throws {DaemonError} in the foreground, for setup failures (the launcher
  * is told instead in daemon mode).
  */
@@ -81,102 +302,82 @@ export async function runDaemon(
   entry: DaemonEntry,
   options: ResolvedDaemonOptions,
   mode: RunMode,
+  args: readonly string[] = [],
+  spec: LaunchSpec | null = null,
 ): Promise<never> {
-  const daemon = mode === "daemon";
-  const controller = new AbortController();
-  let logging: Logging | null = null;
-  let lock: PidFileLock | null = null;
-  let ready = false;
-  let ending = false;
-  let stopSignal: "SIGTERM" | "SIGINT" | null = null;
-
-  // Ends the process: the reason is the last line logged, then the pidfile
-  // goes (while the lock is still ours), then the log is flushed; the lock
-  // is released by the exit itself, so whoever waits on it sees a finished
-  // daemon with its log on disk.
-  function finish(code: number, why: string, error?: unknown): never {
-    ending = true;
-    const line = `exiting: ${why} (exit code ${code})`;
-    if (logging === null) {
-      if (error !== undefined) console.error(`${options.name}: ${line}`, error);
-    } else if (error !== undefined) {
-      logging.library.fatal(`${line}: {error}`, { error });
-    } else if (code === 0) {
-      logging.library.info(line);
-    } else {
-      logging.library.error(line);
-    }
-    lock?.remove();
-    logging?.close();
-    // Last, so that a failed start's launcher finds the log complete.
-    if (daemon && !ready) {
-      tellLauncher({
-        ok: false,
-        code: "START_FAILED",
-        message: error === undefined ? why : `${why}: ${describe(error)}`,
-      });
-    }
-    Deno.exit(code);
-  }
-
-  // systemd (Type=notify) hears READY=1 once ready and STOPPING=1 on stop.
-  let notified: Promise<void> = Promise.resolve();
-  function notify(state: "READY=1" | "STOPPING=1"): void {
-    notified = notified.then(() => sdNotify(state)).then((problem) => {
-      if (problem !== null) logging?.library.warn(problem);
-    });
-  }
-
+  const life = new Life(entry, options, mode, spec);
   listenForSignals({
-    stop(signal) {
-      if (ending) return;
-      if (stopSignal !== null) {
-        finish(
-          signalExitCode(signal),
-          `second ${signal}; not waiting for main to return`,
-        );
-      }
-      stopSignal = signal;
-      logging?.library.info(`stopping: ${signal}`);
-      notify("STOPPING=1");
-      controller.abort(new DOMException(`stopped by ${signal}`, "AbortError"));
-    },
-    reload() {
-      if (logging === null || ending) return;
-      try {
-        logging.reopen();
-      } catch (error) {
-        logging.library.error("reload: cannot reopen the log file: {error}", {
-          error,
-        });
-      }
-      logging.library.info("reload: SIGHUP");
-      if (entry.reload !== null) {
-        Promise.resolve()
-          .then(() => entry.reload!(ctx))
-          .catch((error) => logging?.library.error("reload failed: {error}", { error }));
-      }
-    },
+    stop: (signal) => life.stop(signal),
+    reload: () => life.reload(),
+    usr1: () => life.usr1(),
   });
-
   // The program's own Deno.exit(), or an event loop that ran dry. Added
   // before LogTape is configured: LogTape disposes itself on unload too, and
   // listeners run in the order they were added.
   addEventListener("unload", () => {
-    if (ending) return;
-    ending = true;
-    const why = `the program ended the process (exit code ${Deno.exitCode})`;
-    logging?.library.info(`exiting: ${why}`);
-    lock?.remove();
-    logging?.close();
-    if (daemon && !ready) tellLauncher({ ok: false, code: "START_FAILED", message: why });
+    if (life.phase === "exiting") return;
+    life.teardown(Deno.exitCode, `the program ended the process`);
   });
 
   try {
-    applyUmask(options.umask);
-    if (options.pidFile !== null) {
-      faultPoint("daemon-before-lock");
-      const got = await acquirePidFile(options.pidFile, Deno.pid);
+    await start(life, spec);
+  } catch (error) {
+    life.lock?.release();
+    if (!life.daemon) throw error;
+    const err = error instanceof DaemonError
+      ? error
+      : new DaemonError("START_FAILED", describe(error));
+    life.phase = "exiting";
+    life.channel?.tell({ ok: false, code: err.code, message: err.message });
+    Deno.exit(1);
+  }
+
+  const logging = life.logging!;
+  if (life.daemon) captureConsole(logging.app.getChild("console"));
+  onUncaught(life);
+  const ctx = Object.assign(life.ctx, { logger: logging.app, args: [...args] });
+
+  logging.library.debug(`starting ${options.name} (pid ${Deno.pid}, ${mode})`);
+  let result: unknown;
+  try {
+    result = entry.main(ctx);
+  } catch (error) {
+    life.exit(1, "main threw", error);
+  }
+  Promise.resolve(result).then(
+    async () => {
+      if (options.readiness === "auto") life.ready();
+      const signal = life.stopSignal;
+      if (!life.wasReady && signal !== null) {
+        life.exit(0, `stopped by ${signal} before it was ready`);
+      }
+      if (!life.wasReady) {
+        life.exit(1, 'main returned without calling ctx.ready() (readiness "notify")');
+      }
+      await life.notified; // systemd hears STOPPING=1 before the exit
+      if (signal === null) return life.exit(0, "main returned");
+      life.exit(isStopRequest(signal) ? 0 : signalExitCode(signal), `stopped by ${signal}`);
+    },
+    (error) => life.exit(1, "main failed", error),
+  );
+  if (options.readiness === "auto") {
+    // Ready once main has survived its first turn of the event loop.
+    await nextTurn();
+    life.ready();
+  }
+  return await new Promise<never>(() => {});
+}
+
+/** Step 1 up to main: the lock, the process, logging, raw output. */
+async function start(life: Life, spec: LaunchSpec | null): Promise<void> {
+  const { options } = life;
+  applyUmask(options.umask);
+  if (options.pidFile !== null) {
+    faultPoint("daemon-before-lock");
+    if (spec?.keeperLock) {
+      life.lock = PidFileLock.underKeeper(options.pidFile, spec.keeperLock, Deno.pid);
+    } else {
+      const got = await PidFileLock.acquire(options.pidFile, Deno.pid);
       if (!(got instanceof PidFileLock)) {
         const pid = got.heldBy;
         if (pid === null) {
@@ -186,14 +387,14 @@ export async function runDaemon(
             `pidFile "${options.pidFile}" is locked by another program that wrote no pid; find it with: fuser ${options.pidFile}`,
           );
         }
-        if (daemon) {
-          tellLauncher({
+        if (life.daemon) {
+          life.phase = "exiting";
+          life.channel?.tell({
             ok: false,
             code: "ALREADY_RUNNING",
             message: `already running (pid ${pid})`,
             pid,
           });
-          ending = true;
           Deno.exit(0);
         }
         throw new DaemonError(
@@ -201,73 +402,42 @@ export async function runDaemon(
           `${options.name} is already running (pid ${pid}, pidFile "${options.pidFile}"); stop it first`,
         );
       }
-      lock = got;
-      faultPoint("daemon-after-lock");
+      life.lock = got;
     }
-    enterCwd(options.cwd);
-    applyEnv(options.env, daemon);
-    logging = setUpLogging(options, !daemon);
-  } catch (error) {
-    lock?.release();
-    if (!daemon) throw error;
-    const err = error instanceof DaemonError
-      ? error
-      : new DaemonError("START_FAILED", describe(error));
-    tellLauncher({ ok: false, code: err.code, message: err.message });
-    ending = true;
-    Deno.exit(1);
+    faultPoint("daemon-after-lock");
   }
+  enterCwd(options.cwd);
+  applyEnv(options.env, life.daemon);
+  life.logging = setUpLogging(options, !life.daemon);
+  if (life.channel !== null) life.raw = RawTargets.open(options, life.channel);
+}
 
-  const log = logging;
-  if (daemon) captureConsole(log.app.getChild("console"));
-  addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    finish(1, "unhandled promise rejection", event.reason);
-  });
-  addEventListener("error", (event) => {
-    event.preventDefault();
-    finish(1, "uncaught exception", event.error);
-  });
-
-  const ctx: DaemonContext = {
-    signal: controller.signal,
-    logger: log.app,
-    name: options.name,
-    pid: Deno.pid,
-    args: options.args.slice(1),
-    options,
-    ready() {
-      if (ready || ending) return;
-      ready = true;
-      faultPoint("daemon-before-ready");
-      lock?.markReady();
-      if (daemon) tellLauncher({ ok: true, pid: Deno.pid });
-      log.library.info(`started ${options.name} (pid ${Deno.pid})`);
-      notify("READY=1");
-    },
-  };
-
-  log.library.debug(`starting ${options.name} (pid ${Deno.pid}, ${mode})`);
-  let result: unknown;
-  try {
-    result = entry.main(ctx);
-  } catch (error) {
-    finish(1, "main threw", error);
+// An uncaught exception or unhandled rejection ends the daemon, unless the
+// program handles it itself (calls preventDefault in its own listener,
+// whether that listener was added before this one or after).
+function onUncaught(life: Life): void {
+  for (const type of ["unhandledrejection", "error"] as const) {
+    addEventListener(type, (event: Event) => {
+      let handled = event.defaultPrevented;
+      const prevent = event.preventDefault.bind(event);
+      Object.defineProperty(event, "preventDefault", {
+        value: () => {
+          handled = true;
+          prevent();
+        },
+      });
+      prevent();
+      queueMicrotask(() => {
+        if (handled) return;
+        const reason = type === "error" ? (event as ErrorEvent).error : (
+          event as PromiseRejectionEvent
+        ).reason;
+        life.exit(
+          1,
+          type === "error" ? "uncaught exception" : "unhandled promise rejection",
+          reason,
+        );
+      });
+    });
   }
-  Promise.resolve(result).then(
-    async () => {
-      if (options.readiness === "auto") ctx.ready();
-      if (!ready && stopSignal !== null) finish(0, `stopped by ${stopSignal} before it was ready`);
-      if (!ready) finish(1, 'main returned without calling ctx.ready() (readiness "notify")');
-      await notified; // systemd hears STOPPING=1 before the exit
-      finish(0, stopSignal === null ? "main returned" : `stopped by ${stopSignal}`);
-    },
-    (error) => finish(1, "main failed", error),
-  );
-  if (options.readiness === "auto") {
-    // Ready once main has survived its first turn of the event loop.
-    await nextTurn();
-    ctx.ready();
-  }
-  return await new Promise<never>(() => {});
 }

@@ -2,16 +2,12 @@
 // that nothing but that process ever is. Shared by stop and reload.
 
 import { DaemonError } from "../errors.ts";
-import {
-  currentPid,
-  holderPid,
-  holdsLock,
-  isCurrent,
-  isFree,
-  probePidFile,
-  removeStalePidFile,
-} from "../pidfile.ts";
-import { SHELL } from "./_shell.ts";
+import { isCurrent, isFree, type PidFileContent, readPidFile } from "../pidfile.ts";
+import { holdsFlock } from "../_proc.ts";
+import { sleep } from "../_time.ts";
+import { heldContent, probePidFile, removeStalePidFile } from "./_probe.ts";
+
+export { signal } from "./_signal.ts";
 
 function refuse(pidFile: string, pid: number, why: string): DaemonError {
   return new DaemonError(
@@ -21,43 +17,8 @@ function refuse(pidFile: string, pid: number, why: string): DaemonError {
   );
 }
 
-// Deno.kill needs an unscoped --allow-run; a program granted only
-// --allow-run=/bin/sh,<deno> (what start needs) signals through the shell's
-// kill builtin instead.
-export function signal(pid: number, sig: "SIGTERM" | "SIGKILL" | "SIGHUP"): void {
-  try {
-    Deno.kill(pid, sig);
-    return;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return; // exited meanwhile
-    if (!(err instanceof Deno.errors.NotCapable)) {
-      throw new DaemonError(
-        "PERMISSION",
-        `cannot send ${sig} to pid ${pid}: ${String(err)}; is it another user's?`,
-        {
-          cause: err,
-        },
-      );
-    }
-  }
-  if (Deno.permissions.querySync({ name: "run", command: SHELL }).state !== "granted") {
-    throw new DaemonError(
-      "PERMISSION",
-      `signalling pid ${pid} needs --allow-run (or --allow-run=${SHELL})`,
-    );
-  }
-  const out = new Deno.Command(SHELL, {
-    args: ["-c", 'kill -s "$1" "$2" 2>&1', "daemonize", sig.slice(3), String(pid)],
-    stdout: "piped",
-    stderr: "null",
-  }).outputSync();
-  const said = new TextDecoder().decode(out.stdout);
-  if (!out.success && !/no such process/i.test(said)) {
-    throw new DaemonError(
-      "PERMISSION",
-      `cannot send ${sig} to pid ${pid}: ${said.trim()}; is it another user's?`,
-    );
-  }
+function currentPid(file: Deno.FsFile): number | null {
+  return readPidFile(file)?.pid ?? null;
 }
 
 /**
@@ -75,13 +36,13 @@ async function changes(
   for (;;) {
     if (isFree(file) || !isCurrent(file, path) || currentPid(file) !== pid) return true;
     if (performance.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
   }
 }
 
 export type Holder =
   | { kind: "none"; pid: number | null; stale: boolean; removed: boolean }
-  | { kind: "holder"; pid: number; file: Deno.FsFile };
+  | { kind: "holder"; pid: number; file: Deno.FsFile; content: PidFileContent };
 
 // Without /proc, how long apart the pid must be read twice, the lock held
 // throughout: a new daemon rewrites a crashed one's pid within microseconds
@@ -101,11 +62,17 @@ export async function findHolder(pidFile: string): Promise<Holder> {
     const state = probePidFile(pidFile);
     if (state.kind === "missing") return { kind: "none", pid: null, stale: false, removed: false };
     if (state.kind === "stale") {
-      return { kind: "none", pid: state.pid, stale: true, removed: removeStalePidFile(pidFile) };
+      return {
+        kind: "none",
+        pid: state.content?.pid ?? null,
+        stale: true,
+        removed: removeStalePidFile(pidFile),
+      };
     }
     const { file } = state;
-    const pid = state.pid ?? await holderPid(file, 1000);
-    const proof = pid === null ? false : holdsLock(file, pid);
+    const content = state.content ?? await heldContent(file, 1000);
+    const pid = content?.pid ?? null;
+    const proof = pid === null ? false : holdsFlock(pid, file.statSync());
     let why: string | null = null;
     if (pid === null) why = "no valid pid";
     else if (pid === Deno.pid) why = "which is this very process";
@@ -114,14 +81,14 @@ export async function findHolder(pidFile: string): Promise<Holder> {
     else if (proof === null && pid === Deno.ppid) {
       why = "which is the process that ran this command";
     } else if (proof === null) {
-      await new Promise((resolve) => setTimeout(resolve, CONFIRM_MS));
+      await sleep(CONFIRM_MS);
       if (!isFree(file) && isCurrent(file, pidFile) && currentPid(file) === pid) {
-        return { kind: "holder", pid, file };
+        return { kind: "holder", pid, file, content: content! };
       }
       file.close();
       continue;
     }
-    if (why === null) return { kind: "holder", pid: pid!, file };
+    if (why === null) return { kind: "holder", pid: pid!, file, content: content! };
 
     const changed = await changes(
       file,

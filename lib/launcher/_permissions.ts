@@ -6,7 +6,7 @@
 // get more than its launcher had.
 
 import { DaemonError } from "../errors.ts";
-import { LAUNCH_ENV, READY_FD_PATH } from "../_launch.ts";
+import { LAUNCH_ENV } from "../_launch.ts";
 
 const NAMES = ["read", "write", "net", "env", "sys", "run", "ffi", "import"] as const;
 
@@ -19,11 +19,9 @@ const NAMES = ["read", "write", "net", "env", "sys", "run", "ffi", "import"] as 
  */
 export function permissionFlags(denoArgs: readonly string[]): string[] {
   const flags: string[] = [];
-  let narrowed = false;
   for (const name of NAMES) {
     const status = Deno.permissions.querySync({ name });
     if (status.state !== "granted") continue;
-    narrowed ||= status.partial;
     if (status.partial && !denoArgs.some((a) => a.startsWith(`--deny-${name}`))) {
       throw new DaemonError(
         "PERMISSION",
@@ -38,10 +36,8 @@ export function permissionFlags(denoArgs: readonly string[]): string[] {
   ) {
     return ["--allow-all"];
   }
-  // The daemon must read its launch spec and write its readiness line
-  // whatever the user granted.
+  // The daemon must read its launch spec whatever the user granted.
   if (!flags.includes("--allow-env")) flags.push(`--allow-env=${LAUNCH_ENV}`);
-  if (!flags.includes("--allow-write")) flags.push(`--allow-write=${READY_FD_PATH}`);
   return flags;
 }
 

@@ -94,7 +94,7 @@ export class Daemon {
     this.#plan = {
       options: this.options,
       module: ref,
-      args: ["start", ...(rest.args ?? [])],
+      args: [...(rest.args ?? [])],
       portable: portableOptions(rest, cwd),
       launchCwd: cwd,
     };

@@ -8,7 +8,7 @@
 
 import { DaemonError } from "../errors.ts";
 import { requirePidFile } from "../options.ts";
-import { awaitReady, probePidFile } from "../pidfile.ts";
+import { awaitReady, awaitRelease, probePidFile } from "./_probe.ts";
 import type { StartResult } from "../types.ts";
 import { assertSupported } from "./_platform.ts";
 import { type LaunchPlan, spawnDaemon } from "./spawn.ts";
@@ -16,6 +16,8 @@ import { type LaunchPlan, spawnDaemon } from "./spawn.ts";
 // A start that lost a race waits for the winner; if the winner then fails,
 // it tries again itself, a few times at most.
 const ATTEMPTS = 3;
+// A daemon on its way out gets its stopTimeout and this long after SIGKILL.
+const KILL_WAIT_MS = 5000;
 
 /**
  * Starts the daemon `plan` describes, unless one already holds the pidfile.
@@ -43,17 +45,34 @@ export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
       try {
         const wait = await awaitReady(state.file, options.readyTimeout);
         if (wait.kind === "ready") {
-          return { ...base, pid: wait.pid, startedAt: state.since, alreadyRunning: true };
+          return {
+            ...base,
+            pid: wait.content.pid,
+            startedAt: state.since,
+            alreadyRunning: true,
+          };
+        }
+        if (wait.kind === "stopping") {
+          // A start during a stop follows it: once that daemon is gone, one starts.
+          if (!await awaitRelease(state.file, options.stopTimeout + KILL_WAIT_MS)) {
+            throw new DaemonError(
+              "STOP_TIMEOUT",
+              `${options.name} (pid ${wait.content.pid}) is stopping but still holds pidFile "${pidFile}"; try again once it is gone`,
+            );
+          }
+          attempt--;
+          continue;
         }
         if (wait.kind === "timeout") {
-          throw wait.pid === null
+          const pid = wait.content?.pid ?? null;
+          throw pid === null
             ? new DaemonError(
               "BAD_PIDFILE",
               `pidFile "${pidFile}" is locked by a process that wrote no pid in ${options.readyTimeout} ms; find it with: fuser ${pidFile}`,
             )
             : new DaemonError(
               "READY_TIMEOUT",
-              `${options.name} is already starting as pid ${wait.pid} but did not become ready within ${options.readyTimeout} ms; see its log`,
+              `${options.name} is already starting as pid ${pid} but did not become ready within ${options.readyTimeout} ms; see its log`,
             );
         }
       } finally {

@@ -6,13 +6,23 @@
  */
 
 import { requirePidFile } from "../options.ts";
-import { holderPid, holdsLock, probePidFile } from "../pidfile.ts";
+import { holdsFlock } from "../_proc.ts";
+import { isFree, type PidFileContent, readPidFile } from "../pidfile.ts";
 import type { DaemonStatus, ResolvedDaemonOptions } from "../types.ts";
 import { assertSupported } from "./_platform.ts";
+import { heldContent, probePidFile } from "./_probe.ts";
+
+/** The keeper's part of the content, for a daemon with a restart policy. */
+function keeperFields(content: PidFileContent | null): Partial<DaemonStatus> {
+  if (content === null || !content.keeper) return {};
+  return { restarts: content.restarts, lastExit: content.lastExit, mainPid: content.main };
+}
 
 /**
  * The daemon's status: running when a process holds the pidfile's lock,
- * stale when the pidfile exists but nobody holds it.
+ * stale when the pidfile exists but nobody holds it. A daemon that is
+ * stopping cleanly is running until its lock is released and then not
+ * running: never stale.
  *
  * @throws {DaemonError} `BAD_OPTION` without a pidFile; `BAD_PIDFILE` or
  * `PERMISSION` when the pidfile cannot be read (status "unknown").
@@ -23,38 +33,42 @@ export async function daemonStatus(
   assertSupported("status");
   const pidFile = requirePidFile(options);
   const base = { name: options.name, pidFile, logFile: options.logFile };
-  const state = probePidFile(pidFile);
-  switch (state.kind) {
-    case "missing":
+  for (let attempt = 0;; attempt++) {
+    const state = probePidFile(pidFile);
+    if (state.kind === "missing") {
+      return { ...base, running: false, pid: null, startedAt: null, stale: false };
+    }
+    if (state.kind === "stale") {
       return {
         ...base,
         running: false,
-        pid: null,
-        startedAt: null,
-        stale: false,
-      };
-    case "stale":
-      return {
-        ...base,
-        running: false,
-        pid: state.pid,
+        pid: state.content?.pid ?? null,
         startedAt: null,
         stale: true,
+        ...keeperFields(state.content),
       };
-    case "held":
-      try {
-        const written = state.pid ?? await holderPid(state.file, 500);
-        // A pid written by someone else than the holder is not reported.
-        const pid = written !== null && holdsLock(state.file, written) === false ? null : written;
-        return {
-          ...base,
-          running: true,
-          pid,
-          startedAt: state.since,
-          stale: false,
-        };
-      } finally {
-        state.file.close();
-      }
+    }
+    const { file } = state;
+    try {
+      const content = state.content ?? await heldContent(file, 500);
+      // Let go meanwhile (a daemon on its way out): look again.
+      if (content === null && isFree(file) && attempt < 3) continue;
+      // A pid that the kernel says does not hold the lock is not reported:
+      // it was forged, or its holder just let go or rewrote it (look again).
+      const proof = content === null ? null : holdsFlock(content.pid, file.statSync());
+      const moved = () => isFree(file) || readPidFile(file)?.pid !== content?.pid;
+      if (proof === false && attempt < 3 && moved()) continue;
+      return {
+        ...base,
+        running: true,
+        pid: proof === false ? null : content?.pid ?? null,
+        startedAt: state.since,
+        stale: false,
+        stopping: content?.stopping ?? false,
+        ...keeperFields(content),
+      };
+    } finally {
+      file.close();
+    }
   }
 }

@@ -1,7 +1,9 @@
 /**
- * `stop`: signals the daemon only if it holds the pidfile's lock, waits for
- * the lock to be released (SIGKILL after `stopTimeout`), and removes the
- * pidfile. A stale pidfile is removed without signalling anyone.
+ * `stop`: signals the daemon only if it is proven to hold the pidfile's
+ * lock, ends its whole process group (TERM, then KILL after `stopTimeout`,
+ * like systemd's default), waits for the lock to be released and the group
+ * to be gone, and removes the pidfile. A stale pidfile is removed without
+ * signalling anyone.
  *
  * @module
  */
@@ -9,38 +11,88 @@
 import { DaemonError } from "../errors.ts";
 import { faultPoint } from "../_fault.ts";
 import { requirePidFile } from "../options.ts";
-import { currentPid, isFree, removeIfUnlocked } from "../pidfile.ts";
+import { poll } from "../_poll.ts";
+import { isFree, readPidFile } from "../pidfile.ts";
+import { groupMembers, groupOf, processState } from "../_proc.ts";
 import type { ResolvedDaemonOptions, StopResult } from "../types.ts";
 import { assertSupported } from "./_platform.ts";
-import { findHolder, signal } from "./_holder.ts";
-import { timeout } from "../_time.ts";
-import { processState } from "../_proc.ts";
+import { findHolder } from "./_holder.ts";
+import { appendLifecycleLine } from "./_log_line.ts";
+import { removeIfUnlocked } from "./_probe.ts";
+import { signal } from "./_signal.ts";
 
 const KILL_WAIT_MS = 5000;
-const CHECK_MS = 25;
+
+/**
+ * The process group to end with the daemon: its own session's group (the
+ * keeper's, or the daemon's own under a service manager), never the group
+ * of a terminal or a script that ran `run` in the foreground.
+ */
+function daemonGroup(pid: number): number | null {
+  const group = groupOf(pid);
+  return group !== null && group.pgid === group.sid && group.pgid > 1 ? group.pgid : null;
+}
+
+/**
+ * Waits up to `ms` for `pid` to let go of `file`'s lock: true once the lock
+ * is free, or once the pidfile names another process (a new daemon took it
+ * over).
+ */
+async function released(file: Deno.FsFile, pid: number, ms: number): Promise<boolean> {
+  const got = await poll(
+    () => {
+      if (isFree(file)) return true;
+      const now = readPidFile(file)?.pid;
+      return now !== undefined && now !== pid ? true : undefined;
+    },
+    ms,
+    { max: 2 },
+  );
+  return got === true;
+}
 
 /**
  * The kernel drops the lock while the process is exiting, a moment before
  * it becomes a zombie; where /proc is readable, wait out that moment so
  * "stopped" means gone. Bounded: a process stuck there is not ours to fix.
  */
-function exited(pid: number): void {
-  const deadline = performance.now() + 200;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
-    const state = processState(pid);
-    if (state === null || state === "Z" || state === "X" || performance.now() > deadline) return;
-    // A tenth of a millisecond at a time, synchronously: the moment is
-    // short, and a timer would cost more than the wait (see lib/_time.ts).
-    Atomics.wait(pause, 0, 0, 0.1);
-  }
+async function exited(pid: number): Promise<void> {
+  await poll(
+    () => {
+      const state = processState(pid);
+      return state === null || state === "Z" || state === "X" ? true : undefined;
+    },
+    200,
+    { max: 2 },
+  );
 }
+
+/**
+ * Waits until nothing of the daemon's process group is left (its children,
+ * the keeper), up to `ms`; then ends what is left with SIGKILL. Returns the
+ * pids that needed it.
+ */
+async function endGroup(pgid: number, ms: number): Promise<number[]> {
+  const left = await poll(
+    () => {
+      const members = groupMembers(pgid);
+      return members === null || members.length === 0 ? [] : undefined;
+    },
+    ms,
+    { max: 10 },
+  );
+  if (left !== undefined) return [];
+  const members = groupMembers(pgid) ?? [];
+  if (members.length > 0) signal(-pgid, "SIGKILL");
+  return members;
+}
+
 /**
  * Stops the daemon whose pidfile `options` names.
  *
  * @throws {DaemonError} `BAD_PIDFILE` when the lock is held but the pidfile
  * does not name the holder; `STOP_TIMEOUT` when even SIGKILL did not free
- * the lock; `PERMISSION` when the process cannot be signalled.
+ * the lock; `PERMISSION` when the process cannot be signalled or proven.
  */
 export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopResult> {
   assertSupported("stop");
@@ -64,19 +116,22 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
       wasRunning: false,
     };
   }
-  const { file, pid } = found;
+  const { file, pid, content } = found;
+  const deadline = performance.now() + options.stopTimeout;
   try {
-    signal(pid, "SIGTERM");
+    const group = daemonGroup(pid);
+    // A keeper passes the stop on to its whole group itself (and then does
+    // not restart); a daemon of its own gets it with its group at once.
+    signal(content.keeper || group === null ? pid : -group, "SIGTERM");
     faultPoint("stop-after-signal");
-    const exit = waitForUnlock(file);
     let killed = false;
-    if (!await released(file, pid, options.stopTimeout, exit)) {
+    if (!await released(file, pid, options.stopTimeout)) {
       // Still the holder (the lock is held and still names it): escalate.
-      if (!isFree(file) && currentPid(file) === pid) {
-        signal(pid, "SIGKILL");
+      if (!isFree(file) && readPidFile(file)?.pid === pid) {
+        signal(group === null ? pid : -group, "SIGKILL");
         killed = true;
       }
-      if (!await released(file, pid, KILL_WAIT_MS, exit)) {
+      if (!await released(file, pid, KILL_WAIT_MS)) {
         throw new DaemonError(
           "STOP_TIMEOUT",
           `pid ${pid} still holds pidFile "${pidFile}" ${KILL_WAIT_MS} ms after SIGKILL; is it stuck in the kernel (state D)?`,
@@ -85,7 +140,25 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
     }
     // Normally the daemon removed its pidfile itself; after SIGKILL it could not.
     removeIfUnlocked(file, pidFile);
-    exited(pid);
+    await exited(pid);
+    const leftovers = group === null
+      ? []
+      : await endGroup(group, Math.max(0, deadline - performance.now()));
+    if (killed) {
+      appendLifecycleLine(
+        options,
+        "error",
+        `exiting: killed by stop with SIGKILL after stopTimeout (${options.stopTimeout} ms) (pid ${pid})`,
+      );
+    } else if (leftovers.length > 0) {
+      appendLifecycleLine(
+        options,
+        "warning",
+        `stop: SIGKILL to what was left of the daemon's process group after stopTimeout (pids ${
+          leftovers.join(", ")
+        })`,
+      );
+    }
     return {
       ...base,
       pid,
@@ -97,42 +170,5 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
     };
   } finally {
     file.close();
-  }
-}
-
-/**
- * The daemon's exit, as the moment its lock becomes free: one blocking lock
- * call, which also keeps this process alive while `released` waits. It
- * stays pending only if the daemon never exits (or a new one took over the
- * pidfile); it then ends with that process.
- */
-function waitForUnlock(file: Deno.FsFile): Promise<boolean> {
-  return file.lock(false).then(() => true, () => false);
-}
-
-/**
- * Waits up to `ms` for `pid` to let go of `file`'s lock: true once the lock
- * is free, or once the pidfile names another process (a new daemon took it
- * over), which is looked at every few milliseconds.
- */
-async function released(
-  file: Deno.FsFile,
-  pid: number,
-  ms: number,
-  exit: Promise<boolean>,
-): Promise<boolean> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const now = currentPid(file);
-    if (now !== null && now !== pid) return true;
-    const left = deadline - performance.now();
-    if (left <= 0) return false;
-    const got = await Promise.race([exit, timeout(Math.min(CHECK_MS, left))]);
-    if (got === true) return true;
-    // A failed lock call: fall back to looking, at a ref'd timer's pace.
-    if (got === false) {
-      if (isFree(file)) return true;
-      await new Promise((resolve) => setTimeout(resolve, CHECK_MS));
-    }
   }
 }

@@ -34,12 +34,12 @@ async function assertRecovers(sb: Sandbox): Promise<void> {
 for (const point of ["daemon-before-lock", "daemon-after-lock", "daemon-before-ready"]) {
   Deno.test(`SIGKILL the daemon at ${point}: start fails cleanly and the next start succeeds`, async () => {
     await using sb = new Sandbox();
-    const launcher = sb.command(["start"], { env: { DAEMONIZE_FAULT: point } }).spawn();
+    const launcher = sb.command(["start"], { env: { FIXTURE_FAULT: point } }).spawn();
     const victim = await waitFor(`a daemon stopped at ${point}`, () => stoppedProcess(sb, true));
     Deno.kill(victim, "SIGKILL");
     const out = await launcher.output();
     assert.equal(out.code, 1, new TextDecoder().decode(out.stdout));
-    assert.match(new TextDecoder().decode(out.stderr), /exited \(code \d+\) before it was ready/);
+    assert.match(new TextDecoder().decode(out.stderr), /was killed by SIGKILL before it was ready/);
     assert.equal(isAlive(victim), false);
     const status = await sb.run(["status"]);
     assert.ok([1, 3].includes(status.code), `not running afterwards: ${status.stdout}`);
@@ -50,7 +50,7 @@ for (const point of ["daemon-before-lock", "daemon-after-lock", "daemon-before-r
 
 Deno.test("SIGKILL the launcher after it spawned: the daemon still comes up, alone, named by its pidfile", async () => {
   await using sb = new Sandbox();
-  const launcher = sb.command(["start"], { env: { DAEMONIZE_FAULT: "launcher-after-spawn" } })
+  const launcher = sb.command(["start"], { env: { FIXTURE_FAULT: "launcher-after-spawn" } })
     .spawn();
   const stopped = await waitFor(
     "the launcher stopped after spawning",
@@ -97,7 +97,7 @@ Deno.test("SIGKILL the daemon while it is stopping: stop still returns and remov
 Deno.test("SIGKILL the stop command after it signalled: the daemon still exits cleanly", async () => {
   await using sb = new Sandbox();
   const pid = await sb.start();
-  const stop = sb.command(["stop"], { env: { DAEMONIZE_FAULT: "stop-after-signal" } }).spawn();
+  const stop = sb.command(["stop"], { env: { FIXTURE_FAULT: "stop-after-signal" } }).spawn();
   await waitFor("stop to pause after signalling", () => procState(stop.pid) === "T");
   Deno.kill(stop.pid, "SIGKILL");
   await stop.status;

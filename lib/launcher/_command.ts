@@ -1,0 +1,123 @@
+// The command line a start runs: the keeper shell, its arguments, and the
+// Deno command it runs the program with.
+
+import { DaemonError } from "../errors.ts";
+import { NULL_DEVICE } from "../options.ts";
+import type { ResolvedDaemonOptions } from "../types.ts";
+import { KEEPER, KEEPER_BOOT, KEEPER_ENV } from "./_keeper.ts";
+import { missingRunGrants, permissionFlags } from "./_permissions.ts";
+import { SHELL } from "./_shell.ts";
+
+/** Where the program is and what it is given. */
+export interface ProgramRef {
+  /** The main module: an absolute file path or URL. */
+  module: string;
+  /** The program's own arguments (its `ctx.args`). */
+  args: readonly string[];
+  options: ResolvedDaemonOptions;
+}
+
+/** The Deno command that runs the program again. */
+export function denoCommand(program: ProgramRef): string[] {
+  const exec = Deno.execPath();
+  if (Deno.build.standalone) {
+    // A compiled program holds one module: its own.
+    if (program.module !== Deno.mainModule) {
+      throw new DaemonError(
+        "UNSUPPORTED",
+        `a compiled program can start only itself, not ${program.module}`,
+      );
+    }
+    return [exec, ...program.args];
+  }
+  return [
+    exec,
+    "run",
+    "--no-prompt",
+    ...permissionFlags(program.options.denoArgs),
+    ...program.options.denoArgs,
+    program.module,
+    ...program.args,
+  ];
+}
+
+/** Throws `PERMISSION` unless this process may run the shell and Deno. */
+export function checkRunPermission(): void {
+  const missing = missingRunGrants([SHELL, Deno.execPath()]);
+  if (missing.length > 0) {
+    throw new DaemonError(
+      "PERMISSION",
+      `start needs permission to run ${
+        missing.join(" and ")
+      }: add --allow-run=${SHELL},${Deno.execPath()} ` +
+        `(the real Deno binary; --allow-run=deno is not enough)`,
+    );
+  }
+}
+
+let envBlocks: boolean | null | undefined;
+
+/**
+ * Whether /usr/bin/env can block a signal for the command it runs (GNU
+ * coreutils 8.31 and later), read from the binary itself so that no process
+ * is started to ask; null when it cannot be read.
+ */
+function envCanBlock(): boolean | null {
+  if (envBlocks !== undefined) return envBlocks;
+  try {
+    const bytes = Deno.readFileSync("/usr/bin/env");
+    envBlocks = new TextDecoder("latin1").decode(bytes).includes("block-signal");
+  } catch {
+    envBlocks = null;
+  }
+  return envBlocks;
+}
+
+function usr1Mode(options: ResolvedDaemonOptions): "block" | "probe" | "deliver" {
+  if (options.sigusr1 === "inspector") return "deliver";
+  const blocks = envCanBlock();
+  return blocks === null ? "probe" : blocks ? "block" : "deliver";
+}
+
+/** What the keeper needs beyond the options. */
+export interface KeeperPlan {
+  nonce: string;
+  /** With a restart policy: the `dev:ino` of the pidfile the keeper locks. */
+  keeperLock: string | null;
+}
+
+/** `/bin/sh` and its arguments: the keeper (lib/launcher/_keeper.ts) running `command`. */
+export function keeperCommand(
+  options: ResolvedDaemonOptions,
+  plan: KeeperPlan,
+  command: readonly string[],
+): { args: string[]; env: Record<string, string> } {
+  const out = options.stdout === NULL_DEVICE
+    ? "null"
+    : options.stdout === options.stderr
+    ? "same"
+    : "pipe";
+  const keeper = plan.keeperLock !== null;
+  const logFormat = (options as { logFormat?: string }).logFormat ?? "text";
+  return {
+    args: [
+      "-c",
+      KEEPER_BOOT,
+      "daemonize",
+      options.umask.toString(8).padStart(3, "0"),
+      options.stdin,
+      out,
+      plan.nonce,
+      options.restart,
+      String(options.restartDelay),
+      String(options.maxRestarts),
+      keeper ? options.pidFile! : "",
+      plan.keeperLock ?? "",
+      logFormat,
+      options.name,
+      usr1Mode(options),
+      ...command,
+    ],
+    env: { [KEEPER_ENV]: KEEPER },
+  };
+}

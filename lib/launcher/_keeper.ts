@@ -1,0 +1,247 @@
+// The keeper: the /bin/sh program that `start` runs detached (its own
+// session, no terminal) and that stays beside the daemon for its whole life.
+//
+//   K   the session leader. It opens no path (a session leader that opens a
+//       terminal acquires it), starts the two below and waits.
+//   K1  the keeper loop, K's child. It runs the program (W) as its own child,
+//       so W is never a session leader and can never acquire a controlling
+//       terminal, and reports W's death before ready to the launcher. With a
+//       restart policy it also holds the pidfile's lock (flock(1)) across
+//       restarts, restarts W, and writes the pidfile itself.
+//   C   the copier, K's other child. W's raw stderr (and stdout) arrive on a
+//       pipe; C appends each line to the file W names, found among W's own
+//       open files so that C never opens a path someone could swap, and
+//       follows W to a new file after rotation. Text after the launch nonce
+//       is a message from W:
+//         <nonce> target <pid> <dev>:<ino>    raw lines go to that file of W's
+//         <nonce> ready <json> | fail <json>  pass on to the launcher, once
+//
+// To the launcher (fd 3, a pipe) go JSON lines, and "raw <text>" (stderr) or
+// "rawout <text>" (stdout) for raw output that came before W named its file.
+// Arguments, by position: 1 umask, 2 stdin path, 3 stdout: null | same |
+// pipe, 4 nonce, 5 restart policy, 6 restartDelay ms, 7 maxRestarts,
+// 8 pidfile for the keeper's lock (empty: W locks it), 9 its dev:ino,
+// 10 log format, 11 daemon name, 12 SIGUSR1: block | probe | deliver; then the
+// program's command. The script
+// itself is in $DAEMONIZE_KEEPER (so that it can start itself again).
+// POSIX sh throughout (dash, bash, busybox ash); /proc where it exists.
+// dash can name descriptors 0-9 only, and a failed redirection on `exec`
+// ends the shell unless it goes through `command`.
+
+/** The command line that runs the keeper: the script is in the environment. */
+export const KEEPER_BOOT = 'eval "$DAEMONIZE_KEEPER"';
+
+/** The environment variable that carries {@linkcode KEEPER}. */
+export const KEEPER_ENV = "DAEMONIZE_KEEPER";
+
+/** The keeper program. */
+export const KEEPER = String.raw`
+mask=$1 in=$2 out=$3 nonce=$4 policy=$5 delay=$6 max=$7 pidfile=$8 lockid=$9
+umask "$mask"
+stops="TERM INT QUIT"
+others="USR1 USR2 ALRM VTALRM PROF IO PWR 16 XCPU XFSZ ABRT"
+
+# A caller's ignored or blocked signals survive exec, and a shell cannot trap
+# a signal that was ignored when it started: start again with defaults.
+if [ -z "$DAEMONIZE_CLEAN" ] && [ -r /proc/self/status ]; then
+  while read -r k v; do
+    case $k in SigBlk:|SigIgn:) case $v in *[!0]*) dirty=1 ;; esac ;; esac
+  done </proc/self/status
+  if [ -n "$dirty" ] && env --default-signal true 2>/dev/null; then
+    export DAEMONIZE_CLEAN=1
+    exec env --default-signal /bin/sh -c 'eval "$DAEMONIZE_KEEPER"' daemonize "$@"
+  fi
+fi
+# Inherited descriptors above 9 are out of dash's reach: bash closes them.
+for f in /proc/$$/fd/*; do
+  case ${"$"}{f##*/} in ? | '*') ;; *) many=1 ;; esac
+done
+if [ -n "$many" ] && [ -z "$DAEMONIZE_CLOSED" ] && [ -x /bin/bash ]; then
+  export DAEMONIZE_CLOSED=1
+  exec /bin/bash -c 'for f in /proc/$$/fd/*; do n=${"$"}{f##*/}
+    [ "$n" -gt 9 ] 2>/dev/null && eval "exec $n>&-"; done
+    exec /bin/sh -c '"'"'eval "$DAEMONIZE_KEEPER"'"'"' daemonize "$@"' closer "$@"
+fi
+exec 3>&1 >/dev/null 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+shift 9
+fmt=$1 name=$2 usr1=$3
+shift 3
+unset DAEMONIZE_CLEAN DAEMONIZE_CLOSED DAEMONIZE_KEEPER
+
+# W gets SIGUSR1 blocked (Deno opens a debugger on it) and default
+# dispositions where GNU env can do that (the launcher found out, or asks
+# here); elsewhere W guards SIGUSR1 itself.
+wrap=
+case $usr1 in
+  block) wrap="env --default-signal --block-signal=USR1" ;;
+  probe) env --default-signal --block-signal=USR1 true 2>/dev/null &&
+    wrap="env --default-signal --block-signal=USR1" ;;
+esac
+
+now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ 2>/dev/null | sed 's/\.[^0-9]*Z$/.000Z/'; }
+# A lifecycle line in the log's format, written to the raw stream.
+say() {
+  t=$(now)
+  if [ "$fmt" = json ]; then
+    m=$(printf '%s' "$2" | sed 's/\\/\\\\/g; s/"/\\"/g')
+    printf '{"@timestamp":"%s","level":"%s","message":"%s","logger":"daemonize","properties":{}}\n' \
+      "$t" "$1" "$m"
+  else
+    case $1 in INFO) l=INF ;; WARN) l=WRN ;; ERROR) l=ERR ;; *) l=FTL ;; esac
+    d=${"$"}{t%%T*} c=${"$"}{t#*T}
+    printf '%s %s +00:00 [%s] daemonize: %s\n' "$d" "${"$"}{c%Z}" "$l" "$2"
+  fi
+}
+# To the launcher, through the copier, after everything the program wrote.
+tell() { printf '%s %s\n' "$nonce" "$1" >&2; }
+why() {
+  if [ "$1" -gt 128 ]; then echo "killed by SIG$(kill -l $(($1 - 128)))"; else echo "exit code $1"; fi
+}
+
+copier() {
+  trap '' HUP $stops $others PIPE
+  tgt= tag=$1
+  while :; do
+    line=
+    IFS= read -r line
+    rc=$?
+    [ $rc -ne 0 ] && [ -z "$line" ] && break
+    case $line in
+      *"$nonce "*)
+        msg=${"$"}{line#*"$nonce "}
+        line=${"$"}{line%%"$nonce "*}
+        set -- $msg
+        case $1 in
+          target)
+            found=
+            for e in $(stat -Lc '%n|%d:%i' /proc/$2/fd/* 2>/dev/null); do
+              case $e in *"|$3") found=${"$"}{e%|*} ;; esac
+            done
+            if [ -n "$found" ] && command exec 4>>"$found" && [ -f /dev/fd/4 ]; then tgt=1; fi
+            ;;
+          ready | fail)
+            printf '%s\n' "${"$"}{msg#* }" >&3 2>/dev/null
+            exec 3>&-
+            ;;
+          exit)
+            printf '{"exit":%s}\n' "$2" >&3 2>/dev/null
+            exec 3>&-
+            ;;
+        esac
+        if [ -z "$line" ]; then
+          [ $rc -ne 0 ] && break
+          continue
+        fi
+        ;;
+    esac
+    if [ -n "$tgt" ]; then
+      printf '%s\n' "$line" >&4
+    else
+      printf '%s %s\n' "$tag" "$line" >&3 2>/dev/null
+    fi
+    [ $rc -ne 0 ] && break
+  done
+}
+
+keeper() {
+  if [ -n "$pidfile" ]; then
+    read -r me _ </proc/self/stat
+    if ! command -v flock >/dev/null; then
+      tell 'fail {"ok":false,"code":"UNSUPPORTED","message":"the restart option needs flock(1) (util-linux or busybox) to keep the lock between restarts; install it, or set restart to \"never\""}'
+      exit 1
+    fi
+    if ! command exec 9<"$pidfile" 2>/dev/null || [ "$(stat -Lc %d:%i /dev/fd/9)" != "$lockid" ]; then
+      tell 'fail {"ok":false,"code":"BAD_PIDFILE","message":"pidFile changed while the daemon was starting; try again"}'
+      exit 1
+    fi
+    if ! flock -n 9; then
+      tell 'fail {"ok":false,"code":"ALREADY_RUNNING","message":"already running"}'
+      exit 0
+    fi
+    printf '%s\nstarting=1\nkeeper=1\n' "$me" >/dev/fd/9
+  fi
+  # Leaves for good: the pidfile goes while the lock is still held.
+  leave() {
+    [ "$1" = keep ] || { [ /dev/fd/9 -ef "$pidfile" ] && rm -f "$pidfile"; }
+    exit "${"$"}{2:-0}"
+  }
+  stopping= w= s=
+  trap 'if [ -z "$stopping" ]; then stopping=1
+    [ -n "$pidfile" ] && { printf "%s\nkeeper=1\nstopping=1\n" "$me" >/dev/fd/9; kill -TERM 0; }; fi' $stops
+  for sig in HUP $others; do trap "[ -n \"\$w\" ] && kill -$sig \$w" $sig; done
+  restarts=0 fails=0 d=$delay first=1
+  while :; do
+    read -r up _ </proc/uptime
+    $wrap "$@" <"$in" 3>&- 9>&- &
+    w=$!
+    while :; do
+      wait $w
+      st=$?
+      kill -0 $w 2>/dev/null || break
+    done
+    w=
+    if [ -z "$pidfile" ]; then
+      tell "exit $st"
+      exit 0
+    fi
+    if [ -n "$first" ]; then
+      ready=1
+      while read -r l; do [ "$l" = starting=1 ] && ready=; done </dev/fd/9
+      if [ -z "$ready" ]; then
+        tell "exit $st"
+        leave
+      fi
+      first=
+    fi
+    [ -n "$stopping" ] && leave
+    # The daemon may have restored a removed pidfile under its own lock,
+    # or lost the path to another daemon: take the file there, or go.
+    if ! [ /dev/fd/9 -ef "$pidfile" ]; then
+      if [ -f "$pidfile" ] && [ ! -L "$pidfile" ] && command exec 8<"$pidfile" && flock -n 8; then
+        exec 9<&8 8<&-
+      else
+        say WARN "pidFile \"$pidfile\" now belongs to another daemon; not restarting $name"
+        leave keep
+      fi
+    fi
+    read -r end _ </proc/uptime
+    if [ $((${"$"}{end%.*} - ${"$"}{up%.*})) -ge 30 ]; then fails=0 d=$delay; fi
+    if [ $st -eq 0 ]; then
+      if [ "$policy" != always ]; then
+        say INFO "main returned (exit code 0); not restarting (restart: $policy)"
+        leave
+      fi
+      pause=$delay
+    else
+      fails=$((fails + 1))
+      if [ $fails -gt $max ]; then
+        say FATAL "giving up after $max restarts: $fails consecutive failures, the last $(why $st)"
+        printf '%s\nkeeper=1\nrestarts=%s\nlast_exit=%s %s\ngave_up=1\n' "$me" $restarts "$(now)" "$(why $st)" >/dev/fd/9
+        leave keep 1
+      fi
+      pause=$d
+      d=$((d * 2))
+      [ $d -gt 30000 ] && d=30000
+    fi
+    restarts=$((restarts + 1))
+    say ERROR "$name ended ($(why $st)); restart $restarts in $pause ms"
+    printf '%s\nkeeper=1\nrestarts=%s\nlast_exit=%s %s\n' "$me" $restarts "$(now)" "$(why $st)" >/dev/fd/9
+    sleep $((pause / 1000)).$(printf %03d $((pause % 1000))) &
+    s=$!
+    wait $s
+    kill $s 2>/dev/null
+    [ -n "$stopping" ] && leave
+  done
+}
+
+if [ "$out" = pipe ]; then
+  { { keeper "$@" 2>&1 1>&5 5>&- 3>&- | copier raw; } 5>&1 | copier rawout; } &
+elif [ "$out" = same ]; then
+  { keeper "$@" 2>&1 3>&- | copier raw; } &
+else
+  { keeper "$@" 2>&1 >/dev/null 3>&- | copier raw; } &
+fi
+exec 3>&-
+trap '' HUP $stops $others
+wait
+`;
