@@ -5,12 +5,12 @@
  * - continuous: `start` runs the job every EVERY seconds (default 5) until
  *   stopped; the sleep between runs is cut short by `stop`, so stopping never
  *   waits for the next tick;
- * - once: `run --once` runs the job one time in the foreground and exits 0
+ * - once: `run -- --once` runs the job one time in the foreground and exits 0
  *   (for cron or a systemd timer, which then own the schedule).
  *
  * ```sh
  * deno task periodic start
- * deno task periodic run --once
+ * deno task periodic run -- --once
  * deno task periodic stop
  * ```
  *

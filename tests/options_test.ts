@@ -6,7 +6,7 @@ import { absolutePath, moduleStem, portableOptions, resolveOptions } from "../li
 import { parsePid } from "../lib/pidfile.ts";
 import { DaemonError } from "../mod.ts";
 
-const base = { cwd: "/srv/app", mainModule: "file:///srv/app/worker.ts" };
+const base = { cwd: "/srv/app", mainModule: "file:///srv/app/worker.ts", args: [] };
 
 Deno.test("resolveOptions fills in every default and makes paths absolute", () => {
   const r = resolveOptions({ pidFile: "run/w.pid", logFile: "w.log", args: ["start"] }, base);

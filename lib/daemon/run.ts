@@ -234,7 +234,7 @@ export async function runDaemon(
     logger: log.app,
     name: options.name,
     pid: Deno.pid,
-    args: options.args.slice(1),
+    args: options.args,
     options,
     ready() {
       if (ready || ending) return;

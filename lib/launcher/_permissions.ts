@@ -7,6 +7,7 @@
 
 import { DaemonError } from "../errors.ts";
 import { LAUNCH_ENV, READY_FD_PATH } from "../_launch.ts";
+import { DESCRIBE_ENV } from "../options.ts";
 
 const NAMES = ["read", "write", "net", "env", "sys", "run", "ffi", "import"] as const;
 
@@ -38,9 +39,9 @@ export function permissionFlags(denoArgs: readonly string[]): string[] {
   ) {
     return ["--allow-all"];
   }
-  // The daemon must read its launch spec and write its readiness line
-  // whatever the user granted.
-  if (!flags.includes("--allow-env")) flags.push(`--allow-env=${LAUNCH_ENV}`);
+  // The daemon must read its launch spec (or a controller's request to
+  // describe itself) and write its readiness line whatever the user granted.
+  if (!flags.includes("--allow-env")) flags.push(`--allow-env=${LAUNCH_ENV},${DESCRIBE_ENV}`);
   if (!flags.includes("--allow-write")) flags.push(`--allow-write=${READY_FD_PATH}`);
   return flags;
 }

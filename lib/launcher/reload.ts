@@ -20,20 +20,31 @@ import { assertSupported } from "./_platform.ts";
 export async function reloadDaemon(options: ResolvedDaemonOptions): Promise<ReloadResult> {
   assertSupported("reload");
   const pidFile = requirePidFile(options);
-  const base = { name: options.name, pidFile, logFile: options.logFile, startedAt: null };
+  const base = { name: options.name, pidFile, logFile: options.logFile };
   const found = await findHolder(pidFile);
   if (found.kind === "none") {
     return {
       ...base,
       running: false,
       pid: found.pid,
-      stale: found.stale && !found.removed,
+      startedAt: null,
+      // As stop says: a stale pidfile was found (and removed, unless another
+      // program holds a lock on it).
+      stale: found.stale,
       reloaded: false,
     };
   }
   try {
     signal(found.pid, "SIGHUP");
-    return { ...base, running: true, pid: found.pid, stale: false, reloaded: true };
+    return {
+      ...base,
+      running: true,
+      pid: found.pid,
+      // What status reports: when the daemon last wrote its pidfile.
+      startedAt: found.file.statSync().mtime,
+      stale: false,
+      reloaded: true,
+    };
   } finally {
     found.file.close();
   }

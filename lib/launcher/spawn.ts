@@ -31,7 +31,7 @@ export interface LaunchPlan {
   options: ResolvedDaemonOptions;
   /** The main module: an absolute file path or URL. */
   module: string;
-  /** The module's arguments, the command included. */
+  /** The program's own arguments: the daemon's `Deno.args`, and its `ctx.args`. */
   args: readonly string[];
   /** Options to lay over the module's own, paths absolute. */
   portable: PortableOptions;

@@ -17,6 +17,16 @@ import { type LaunchPlan, spawnDaemon } from "./spawn.ts";
 // it tries again itself, a few times at most.
 const ATTEMPTS = 3;
 
+// What status reports as startedAt: when the ready daemon last wrote its
+// pidfile (its pid's newline marks it ready).
+function writtenAt(pidFile: string): Date | null {
+  try {
+    return Deno.statSync(pidFile).mtime;
+  } catch {
+    return null; // gone already
+  }
+}
+
 /**
  * Starts the daemon `plan` describes, unless one already holds the pidfile.
  *
@@ -43,7 +53,7 @@ export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
       try {
         const wait = await awaitReady(state.file, options.readyTimeout);
         if (wait.kind === "ready") {
-          return { ...base, pid: wait.pid, startedAt: state.since, alreadyRunning: true };
+          return { ...base, pid: wait.pid, startedAt: writtenAt(pidFile), alreadyRunning: true };
         }
         if (wait.kind === "timeout") {
           throw wait.pid === null
@@ -62,7 +72,7 @@ export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
     }
     const outcome = await spawnDaemon(plan);
     if (outcome.kind === "started") {
-      return { ...base, pid: outcome.pid, startedAt: new Date(), alreadyRunning: false };
+      return { ...base, pid: outcome.pid, startedAt: writtenAt(pidFile), alreadyRunning: false };
     }
   }
   throw new DaemonError(
