@@ -26,11 +26,13 @@ const every = Number(Deno.env.get("EVERY") ?? "5") * 1000;
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => resolve(true), ms);
-    signal.addEventListener("abort", () => {
+    const done = () => {
       clearTimeout(timer);
-      resolve(false);
-    }, { once: true });
+      signal.removeEventListener("abort", done);
+      resolve(!signal.aborted);
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
   });
 }
 

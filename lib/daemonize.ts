@@ -60,11 +60,12 @@ function describe(token: string, given: DaemonOptions | null, err?: unknown): ne
  * @example A worker that runs until stopped
  * ```ts
  * import { daemonize } from "@daemonize/daemon";
+ * import { setTimeout as sleep } from "node:timers/promises";
  *
  * async function main({ signal, logger }: import("@daemonize/daemon").DaemonContext) {
  *   logger.info("worker up");
  *   while (!signal.aborted) {
- *     await new Promise((resolve) => setTimeout(resolve, 1000));
+ *     await sleep(1000, undefined, { signal }).catch(() => {}); // stop cuts it short
  *   }
  * }
  *
@@ -77,6 +78,7 @@ function describe(token: string, given: DaemonOptions | null, err?: unknown): ne
  * deno run -A app.ts start    # prints "started app (pid N)" once it is up
  * deno run -A app.ts status
  * deno run -A app.ts stop
+ * deno run -A app.ts run -- --verbose   # after --: the program's own ctx.args
  * ```
  *
  * @param main The daemon's code.

@@ -39,11 +39,12 @@ export type Readiness = "auto" | "notify";
  * @example Work until stopped
  * ```ts
  * import type { DaemonContext } from "@daemonize/daemon";
+ * import { setTimeout as sleep } from "node:timers/promises";
  *
  * async function main({ signal, logger }: DaemonContext): Promise<void> {
  *   logger.info("up");
  *   while (!signal.aborted) {
- *     await new Promise((resolve) => setTimeout(resolve, 1000));
+ *     await sleep(1000, undefined, { signal }).catch(() => {}); // stop cuts it short
  *   }
  * }
  * ```

@@ -255,3 +255,17 @@ Deno.test("env: the process starts with it under start; under run it is set befo
   assert.equal(daemon.env, "yes");
   assert.equal(daemon.topLevelEnv, "yes", "the daemon's process started with it");
 });
+
+Deno.test("start with a scoped --allow-run: PERMISSION naming the --deny-write to repeat, which then works", async () => {
+  await using sb = new Sandbox();
+  const deno = Deno.execPath();
+  const denoFlags = ["--allow-read", "--allow-write", "--allow-env", `--allow-run=/bin/sh,${deno}`];
+  const refused = await sb.run(["start"], { denoFlags });
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, new RegExp(`--deny-write=/bin/sh,${deno}`));
+  assert.doesNotMatch(refused.stderr, /runs with a --deny-write flag/);
+  const options = { denoArgs: [`--deny-write=/bin/sh,${deno}`] };
+  const pid = await sb.start({ denoFlags, options });
+  assert.ok(pid > 0);
+  await sb.run(["stop"]);
+});

@@ -8,6 +8,7 @@
 import { DaemonError } from "../errors.ts";
 import { LAUNCH_ENV, READY_FD_PATH } from "../_launch.ts";
 import { DESCRIBE_ENV } from "../options.ts";
+import { SHELL } from "./_shell.ts";
 
 const NAMES = ["read", "write", "net", "env", "sys", "run", "ffi", "import"] as const;
 
@@ -26,9 +27,17 @@ export function permissionFlags(denoArgs: readonly string[]): string[] {
     if (status.state !== "granted") continue;
     narrowed ||= status.partial;
     if (status.partial && !denoArgs.some((a) => a.startsWith(`--deny-${name}`))) {
+      const ran = name === "write" ? writeDeniedRunnables() : [];
       throw new DaemonError(
         "PERMISSION",
-        `this process runs with a --deny-${name} flag, which Deno does not report; repeat it in the "denoArgs" option so the daemon is denied the same`,
+        ran.length > 0
+          ? `Deno denies writing the programs --allow-run names (${
+            ran.join(", ")
+          }), which narrows --allow-write in a way it does not report; ` +
+            `give --allow-run without a list, or repeat the denial in the "denoArgs" option: --deny-write=${
+              ran.join(",")
+            }`
+          : `this process runs with a --deny-${name} flag, which Deno does not report; repeat it in the "denoArgs" option so the daemon is denied the same`,
       );
     }
     flags.push(`--allow-${name}`);
@@ -44,6 +53,15 @@ export function permissionFlags(denoArgs: readonly string[]): string[] {
   if (!flags.includes("--allow-env")) flags.push(`--allow-env=${LAUNCH_ENV},${DESCRIBE_ENV}`);
   if (!flags.includes("--allow-write")) flags.push(`--allow-write=${READY_FD_PATH}`);
   return flags;
+}
+
+// Deno denies writing a binary that a scoped --allow-run names; the
+// programs the library runs show whether that is what narrowed the grant.
+function writeDeniedRunnables(): string[] {
+  return [SHELL, Deno.execPath()].filter((path) =>
+    Deno.permissions.querySync({ name: "run", command: path }).state === "granted" &&
+    Deno.permissions.querySync({ name: "write", path }).state === "denied"
+  );
 }
 
 /** The commands `start` runs, and whether this process may run them. */
