@@ -206,3 +206,15 @@ await new Daemon({ module: ${JSON.stringify(new URL("./fixtures/no_run.ts", impo
   assert.equal(new TextDecoder().decode(out.stdout), "fx\nBAD_OPTION\n");
   assert.ok(took < 20_000, `the caller exited after ${took} ms, not readyTimeout`);
 });
+
+Deno.test("Daemon: reading the script's options runs no command, even one the script names itself", async () => {
+  await using sb = new Sandbox();
+  const app = new Daemon({
+    module: MODULE,
+    env: { ...sb.envMarker(), FIXTURE_OPTIONS: JSON.stringify({ args: ["start"] }) },
+  });
+  const status = await app.status();
+  assert.equal(status.running, false);
+  assert.equal(sb.exists("app.pid"), false, "nothing was started");
+  assert.equal(sb.exists("app.log"), false, "main never ran");
+});

@@ -21,8 +21,6 @@ export interface DescribeRequest {
   env: Readonly<Record<string, string>>;
   /** Extra `deno run` flags. */
   denoArgs: readonly string[];
-  /** The program's own arguments, as the daemon will get them. */
-  args: readonly string[];
   /** How long it may take, in ms. */
   timeoutMs: number;
 }
@@ -74,7 +72,7 @@ function command(req: DescribeRequest): string[] {
         `a compiled program can manage only itself, not ${req.module}`,
       );
     }
-    return [exec, ...req.args];
+    return [exec];
   }
   return [
     exec,
@@ -82,8 +80,9 @@ function command(req: DescribeRequest): string[] {
     "--no-prompt",
     ...permissionFlags(req.denoArgs),
     ...req.denoArgs,
+    // No arguments: should describe mode ever go unnoticed, the script
+    // then finds no command to run, rather than one it was given.
     req.module,
-    ...req.args,
   ];
 }
 

@@ -151,7 +151,6 @@ export class Daemon {
       cwd: this.#cwd,
       env: this.#overrides.env ?? {},
       denoArgs: this.#overrides.denoArgs ?? [],
-      args: this.#args,
       timeoutMs: this.#readyTimeout,
     }, failCode);
     const options = resolveOptions(layOver(own, this.#overrides), {
