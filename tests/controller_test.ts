@@ -138,6 +138,7 @@ Deno.test("Daemon: args are the program's own (ctx.args and the daemon's Deno.ar
   const app = new Daemon({
     module: MODULE,
     env: { ...sb.envMarker(), FIXTURE_BEHAVIOR: "report" },
+    cwd: sb.dir, // the report writes a file into it
     args: ["--port", "8080"],
   });
   await app.start();
