@@ -12,11 +12,13 @@
  * @example A daemon script (`app.ts`)
  * ```ts
  * import { daemonize } from "@daemonize/daemon";
+ * import { setTimeout as sleep } from "node:timers/promises";
  *
  * if (import.meta.main) {
  *   await daemonize(async ({ signal, logger }) => {
  *     logger.info("worker up");
- *     while (!signal.aborted) await new Promise((r) => setTimeout(r, 1000));
+ *     // An abortable sleep: stop never waits for the next tick.
+ *     while (!signal.aborted) await sleep(1000, undefined, { signal }).catch(() => {});
  *   }, { name: "app", pidFile: "app.pid", logFile: "app.log" });
  * }
  * ```

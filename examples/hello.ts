@@ -21,12 +21,15 @@ await daemonize(async ({ signal, logger }) => {
   let n = 0;
   while (!signal.aborted) {
     db.info("tick {n}", { n: ++n });
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, 1000);
-      signal.addEventListener("abort", () => {
+    // An abortable sleep that leaves no listener behind on the signal.
+    await new Promise<void>((resolve) => {
+      const done = () => {
         clearTimeout(timer);
-        resolve(undefined);
-      }, { once: true });
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, 1000);
+      signal.addEventListener("abort", done);
     });
   }
   logger.info("goodbye after {n} ticks", { n });

@@ -5,12 +5,12 @@
  * - continuous: `start` runs the job every EVERY seconds (default 5) until
  *   stopped; the sleep between runs is cut short by `stop`, so stopping never
  *   waits for the next tick;
- * - once: `run --once` runs the job one time in the foreground and exits 0
+ * - once: `run -- --once` runs the job one time in the foreground and exits 0
  *   (for cron or a systemd timer, which then own the schedule).
  *
  * ```sh
  * deno task periodic start
- * deno task periodic run --once
+ * deno task periodic run -- --once
  * deno task periodic stop
  * ```
  *
@@ -26,11 +26,13 @@ const every = Number(Deno.env.get("EVERY") ?? "5") * 1000;
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => resolve(true), ms);
-    signal.addEventListener("abort", () => {
+    const done = () => {
       clearTimeout(timer);
-      resolve(false);
-    }, { once: true });
+      signal.removeEventListener("abort", done);
+      resolve(!signal.aborted);
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
   });
 }
 

@@ -22,9 +22,14 @@ class Service {
   async run(ctx: DaemonContext): Promise<void> {
     ctx.logger.info("service up, greeting {greeting}", { greeting: this.greeting });
     while (!ctx.signal.aborted) {
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, 5000);
-        ctx.signal.addEventListener("abort", () => resolve(clearTimeout(timer)), { once: true });
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          ctx.signal.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = setTimeout(done, 5000);
+        ctx.signal.addEventListener("abort", done);
       });
     }
   }

@@ -8,7 +8,7 @@
  */
 
 import { DaemonError } from "./errors.ts";
-import { moduleStem, portableOptions } from "./options.ts";
+import { portableOptions } from "./options.ts";
 import type { DaemonEntry } from "./daemon/run.ts";
 import type {
   DaemonOptions,
@@ -40,15 +40,66 @@ type Command = (typeof COMMANDS)[number];
 /** Everything the command line acts on. */
 export interface CommandLine {
   entry: DaemonEntry;
+  /** The options, validated; `args` is set here, from the words after `--`. */
   options: ResolvedDaemonOptions;
   /** The options as given, to hand to the re-executed daemon. */
   given: DaemonOptions;
+  /** The command line: `options.args ?? Deno.args`. */
+  line: readonly string[];
+}
+
+// The flags each command takes (long forms); anything else before `--` is
+// a mistake, so a typo never starts a daemon or passes silently.
+const FLAGS: Readonly<Record<Command, readonly string[]>> = {
+  start: ["--json", "--help"],
+  stop: ["--json", "--help"],
+  restart: ["--json", "--help"],
+  status: ["--json", "--help"],
+  reload: ["--json", "--help"],
+  logs: ["--lines", "--follow", "--json", "--help"],
+  run: ["--help"],
+};
+const SHORT: Readonly<Record<string, string>> = {
+  "-h": "--help",
+  "-n": "--lines",
+  "-f": "--follow",
+};
+/** The commands whose program gets arguments (after `--`). */
+const TAKE_ARGS: readonly Command[] = ["start", "restart", "run"];
+
+/** What a command line asks for. */
+export interface Invocation {
+  /** Null for a bare `--help`. */
+  command: Command | null;
+  help: boolean;
+  json: boolean;
+  /** `logs`: how many lines. */
+  lines: number;
+  /** `logs`: keep following. */
+  follow: boolean;
+  /** The program's own arguments: the words after `--` (`ctx.args`). */
+  args: string[];
+}
+
+/** A command line that asks for nothing we do. */
+export interface Mistake {
+  mistake: string;
+  command: Command | null;
+  json: boolean;
+  /** Whether the whole usage helps (no command, or an unknown one). */
+  usage: boolean;
+}
+
+/** The script as people type it: `app.ts`. */
+function scriptName(): string {
+  const module = Deno.mainModule;
+  return module.slice(module.lastIndexOf("/") + 1) || module;
 }
 
 /** The help text. */
 export function usage(name: string): string {
-  const script = moduleStem(Deno.mainModule);
-  return `Usage: deno run -A ${script}.ts <command> [options]
+  const script = scriptName();
+  return `Usage: deno run -A ${script} <command> [options] [-- arguments for ${name}]
 
 Manage the ${name} daemon.
 
@@ -63,11 +114,150 @@ Commands:
   run       run it in the foreground (terminal, systemd, containers)
 
 Options:
-  --json           start, stop, restart, status, reload: one JSON object
+  --json           all but run: print one JSON object, on failure too
+                   ({"name": ..., "error": {"code": ..., "message": ...}})
   -n, --lines N    logs: how many lines (default 10)
   -f, --follow     logs: keep printing new lines until Ctrl-C
   -h, --help       show this help
+
+Arguments for ${name} itself go after "--" (start, restart, run); they are
+its ctx.args. Any other word on the command line is an error:
+  deno run -A ${script} start -- --port 8080
 `;
+}
+
+// Optimal string alignment distance: a swap of two letters counts once.
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(
+        d[i - 1][j] + 1,
+        d[i][j - 1] + 1,
+        d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
+}
+
+function closest(word: string, candidates: readonly string[]): string | null {
+  if (word.length < 4) return null;
+  let best: string | null = null;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d = distance(word, candidate);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+/** `--json` asked for, before any `--`: cheap enough for the failure paths. */
+function asksJson(line: readonly string[]): boolean {
+  const end = line.indexOf("--");
+  return (end < 0 ? line : line.slice(0, end)).includes("--json");
+}
+
+/**
+ * Reads a command line: the command, its flags, and after `--` the
+ * program's own arguments.
+ */
+export function parseCommandLine(line: readonly string[]): Invocation | Mistake {
+  const json = asksJson(line);
+  const [first, ...rest] = line;
+  const none: Invocation = {
+    command: null,
+    help: true,
+    json,
+    lines: 10,
+    follow: false,
+    args: [],
+  };
+  if (first === "-h" || first === "--help") return none;
+  const wrong = (mistake: string, command: Command | null, whole = false): Mistake => ({
+    mistake,
+    command,
+    json,
+    usage: whole,
+  });
+  if (first === undefined || first === "--") return wrong("no command given", null, true);
+  if (!COMMANDS.includes(first as Command)) {
+    const hint = closest(first, COMMANDS);
+    return wrong(
+      first.startsWith("-")
+        ? `the command comes first, before "${first}"`
+        : `unknown command "${first}"${hint === null ? "" : `; did you mean "${hint}"?`}`,
+      null,
+      true,
+    );
+  }
+  const command = first as Command;
+  const own = FLAGS[command];
+  const takesArgs = TAKE_ARGS.includes(command);
+  const after = (word: string) =>
+    takesArgs
+      ? `; arguments for the program go after "--": ${command} -- ${word}`
+      : `; ${command} takes no arguments`;
+  const inv: Invocation = { ...none, command, help: false };
+  for (let i = 0; i < rest.length; i++) {
+    const word = rest[i];
+    if (word === "--") {
+      inv.args = rest.slice(i + 1);
+      if (!takesArgs && inv.args.length > 0) {
+        return wrong(`${command} takes no arguments for the program (after "--")`, command);
+      }
+      break;
+    }
+    let flag = word;
+    let value: string | undefined;
+    if (word.startsWith("--")) {
+      const eq = word.indexOf("=");
+      if (eq > 0) [flag, value] = [word.slice(0, eq), word.slice(eq + 1)];
+    } else if (word.length === 2) {
+      flag = SHORT[word] ?? word;
+    } else if (SHORT[word.slice(0, 2)] === "--lines") {
+      [flag, value] = ["--lines", word.slice(2)]; // -n5
+    }
+    if (!own.includes(flag)) {
+      if (!word.startsWith("-") || word === "-") {
+        return wrong(`unexpected argument "${word}"${after(word)}`, command);
+      }
+      const elsewhere = COMMANDS.filter((c) => FLAGS[c].includes(flag));
+      if (elsewhere.length > 0) {
+        return wrong(`${word} is for ${elsewhere.join(", ")}, not ${command}`, command);
+      }
+      const hint = closest(flag, own);
+      return wrong(
+        `unknown option "${word}" for ${command}` +
+          (hint === null ? after(word) : `; did you mean "${hint}"?`),
+        command,
+      );
+    }
+    if (flag === "--lines") {
+      value ??= rest[++i];
+      const n = Number(value);
+      if (value === undefined || value.trim() === "" || !Number.isInteger(n) || n < 0) {
+        return wrong(`${word} takes a whole number of lines`, command);
+      }
+      inv.lines = n;
+      continue;
+    }
+    if (value !== undefined) return wrong(`${flag} takes no value`, command);
+    if (flag === "--help") inv.help = true;
+    else if (flag === "--json") inv.json = true;
+    else if (flag === "--follow") inv.follow = true;
+  }
+  if (inv.follow && inv.json) {
+    return wrong(
+      "--json cannot follow a log (it prints one object); drop --follow or --json",
+      command,
+    );
+  }
+  return inv;
 }
 
 // Colour only for a person at a terminal, and never under NO_COLOR.
@@ -112,9 +302,7 @@ function stopLine(r: StopResult): string {
 
 function reloadLine(r: ReloadResult): string {
   if (r.reloaded) return green(`reloaded ${r.name} (pid ${r.pid})`);
-  return r.running
-    ? red(`${r.name} (pid ${r.pid}) did not reload: ${r.error}`)
-    : yellow("not running");
+  return yellow(r.stale ? `not running (removed stale pidfile ${r.pidFile})` : "not running");
 }
 
 function statusLine(s: DaemonStatus): string {
@@ -138,81 +326,68 @@ function statusCode(s: DaemonStatus): number {
 // One write: console.log's first call costs a few tenths of a millisecond,
 // which status, run from scripts in loops, pays every time.
 function say(text: string): void {
-  Deno.stdout.writeSync(new TextEncoder().encode(text.endsWith("\n") ? text : `${text}\n`));
+  const bytes = new TextEncoder().encode(text.endsWith("\n") ? text : `${text}\n`);
+  for (let n = 0; n < bytes.length;) n += Deno.stdout.writeSync(bytes.subarray(n));
 }
 
-/** Prints `err` as one line on stderr; returns the exit code for it. */
-export function reportError(name: string, err: unknown, code = 1): number {
-  const message = err instanceof DaemonError
-    ? err.message
-    : `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
-  console.error(red(`${name}: ${message}`));
-  return code;
+/** What a JSON consumer is told about a failure. */
+function errorObject(name: string, err: unknown): object {
+  return err instanceof DaemonError
+    ? { name, error: { code: err.code, message: err.message } }
+    : { name, error: { code: "UNEXPECTED", message: unexpected(err) } };
 }
 
-interface Flags {
-  json: boolean;
-  help: boolean;
-  lines: number;
-  follow: boolean;
-}
-
-// Our flags come after the command; anything else there is the daemon's
-// (ctx.args), so unknown words are not errors.
-function flags(command: string | undefined, rest: readonly string[]): Flags | string {
-  const f: Flags = { json: false, help: false, lines: 10, follow: false };
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (arg === "-h" || arg === "--help") f.help = true;
-    else if (arg === "--json") f.json = true;
-    else if (command === "logs" && (arg === "-f" || arg === "--follow")) f.follow = true;
-    else if (command === "logs" && (arg === "-n" || arg === "--lines")) {
-      const n = Number(rest[++i]);
-      if (!Number.isInteger(n) || n < 0) return `${arg} takes a whole number of lines`;
-      f.lines = n;
-    }
-  }
-  return f;
+function unexpected(err: unknown): string {
+  return `unexpected error: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 /**
- * Runs the command in `options.args` and returns the process exit code.
+ * Prints `err` for the command line `line` (one line on stderr, or with
+ * `--json` one object on stdout) and returns the exit code: 4 for `status`
+ * (LSB's "unknown"), else 1, or `code` when given.
+ */
+export function reportError(
+  name: string,
+  err: unknown,
+  line: readonly string[] = [],
+  code?: number,
+): number {
+  if (asksJson(line)) say(JSON.stringify(errorObject(name, err)));
+  else console.error(red(`${name}: ${err instanceof DaemonError ? err.message : unexpected(err)}`));
+  return code ?? (line[0] === "status" ? STATUS_EXIT.unknown : 1);
+}
+
+/**
+ * Runs the command on the command line and returns the process exit code.
  * `run` does not return: the daemon side exits the process.
  */
 export async function runCommandLine(cli: CommandLine): Promise<number> {
-  const { options } = cli;
-  const [command, ...rest] = options.args;
-  const usageError = (why: string) => {
-    console.error(red(`${options.name}: ${why}`));
-    console.error(usage(options.name));
-    return USAGE_EXIT;
-  };
-  if (command === "-h" || command === "--help") {
-    say(usage(options.name));
+  const { name } = cli.options;
+  const parsed = parseCommandLine(cli.line);
+  if ("mistake" in parsed) {
+    const code = parsed.command === "status" ? STATUS_EXIT.unknown : USAGE_EXIT;
+    reportError(name, new DaemonError("BAD_OPTION", parsed.mistake), cli.line, code);
+    if (parsed.usage && !parsed.json) console.error(usage(name));
+    return code;
+  }
+  const { command, json } = parsed;
+  if (command === null || parsed.help) {
+    say(usage(name));
     return 0;
   }
-  if (!COMMANDS.includes(command as Command)) {
-    return usageError(command === undefined ? "no command given" : `unknown command "${command}"`);
-  }
-  // Everything after `run` belongs to the program itself.
-  const f = flags(command, command === "run" ? [] : rest);
-  if (typeof f === "string") return usageError(f);
-  if (f.help) {
-    say(usage(options.name));
-    return 0;
-  }
+  const options: ResolvedDaemonOptions = { ...cli.options, args: parsed.args };
   const print = <T>(result: T, line: (r: T) => string) =>
-    say(f.json ? JSON.stringify(result) : line(result));
+    say(json ? JSON.stringify(result) : line(result));
   const plan = {
     options,
     module: Deno.mainModule,
-    args: rest,
+    args: parsed.args,
     portable: portableOptions(cli.given, Deno.cwd()),
     launchCwd: Deno.cwd(),
   };
 
   try {
-    switch (command as Command) {
+    switch (command) {
       case "start": {
         const { startDaemon } = await load.start();
         print(await startDaemon(plan), startLine);
@@ -226,53 +401,58 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
       case "restart": {
         const [{ stopDaemon }, { startDaemon }] = await Promise.all([load.stop(), load.start()]);
         const stopped = await stopDaemon(options);
-        if (!f.json) say(stopLine(stopped));
+        if (!json) say(stopLine(stopped));
         print(await startDaemon(plan), startLine);
         return 0;
       }
       case "status": {
-        let status: DaemonStatus;
-        try {
-          const { daemonStatus } = await load.status();
-          status = await daemonStatus(options);
-        } catch (err) {
-          const code = err instanceof DaemonError && err.code === "BAD_OPTION"
-            ? 1
-            : STATUS_EXIT.unknown;
-          return reportError(options.name, err, code);
-        }
+        const { daemonStatus } = await load.status();
+        const status = await daemonStatus(options);
         print(status, statusLine);
         return statusCode(status);
       }
       case "reload": {
         const { reloadDaemon } = await load.reload();
-        const result = await reloadDaemon(options);
-        print(result, reloadLine);
-        return result.running && !result.reloaded ? 1 : 0;
+        print(await reloadDaemon(options), reloadLine);
+        return 0;
       }
       case "logs": {
-        const stop = new AbortController();
-        const onInt = () => stop.abort();
-        if (f.follow) Deno.addSignalListener("SIGINT", onInt);
-        try {
-          const { showLogs } = await load.logs();
-          await showLogs(options, {
-            lines: f.lines,
-            follow: f.follow,
-            write: (bytes) => Deno.stdout.writeSync(bytes),
-            signal: stop.signal,
-          });
-        } finally {
-          if (f.follow) Deno.removeSignalListener("SIGINT", onInt);
-        }
+        await logs(options, parsed);
         return 0;
       }
       case "run": {
         const { runDaemon } = await load.run();
-        return await runDaemon(cli.entry, options, "foreground", rest);
+        return await runDaemon(cli.entry, options, "foreground");
       }
     }
   } catch (err) {
-    return reportError(options.name, err);
+    return reportError(name, err, cli.line);
+  }
+}
+
+async function logs(options: ResolvedDaemonOptions, parsed: Invocation): Promise<void> {
+  const stop = new AbortController();
+  const onInt = () => stop.abort();
+  const decoder = new TextDecoder();
+  let text = "";
+  if (parsed.follow) Deno.addSignalListener("SIGINT", onInt);
+  try {
+    const { showLogs } = await load.logs();
+    await showLogs(options, {
+      lines: parsed.lines,
+      follow: parsed.follow,
+      write: parsed.json
+        ? (bytes) => void (text += decoder.decode(bytes, { stream: true }))
+        : (bytes) => {
+          for (let n = 0; n < bytes.length;) n += Deno.stdout.writeSync(bytes.subarray(n));
+        },
+      signal: stop.signal,
+    });
+  } finally {
+    if (parsed.follow) Deno.removeSignalListener("SIGINT", onInt);
+  }
+  if (parsed.json) {
+    const lines = text === "" ? [] : text.replace(/\n$/, "").split("\n");
+    say(JSON.stringify({ name: options.name, logFile: options.logFile, lines }));
   }
 }

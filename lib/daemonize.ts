@@ -10,18 +10,42 @@ import { reportError, runCommandLine } from "./cli.ts";
 import { toTarget } from "./decorator.ts";
 import { DaemonError } from "./errors.ts";
 import { type LaunchSpec, takeLaunchSpec } from "./_launch.ts";
-import { moduleStem, resolveOptions } from "./options.ts";
+import {
+  assertDenoVersion,
+  DESCRIBE_ENV,
+  layOver,
+  moduleStem,
+  portableOptions,
+  resolveOptions,
+  type ScriptDescription,
+} from "./options.ts";
 import { KeeperChannel } from "./daemon/_channel.ts";
 import type { DaemonClass, DaemonMain, DaemonOptions } from "./types.ts";
 
-// The launcher's options win, but variables in `env` are merged: a
-// controller's env adds to the module's rather than replacing it.
-function layOver(own: DaemonOptions, launcher: DaemonOptions): DaemonOptions {
-  const merged = { ...own, ...launcher };
-  if (own.env !== undefined && launcher.env !== undefined) {
-    merged.env = { ...own.env, ...launcher.env };
+/** The token a controller set to ask this script for its options, or null. */
+function describeToken(): string | null {
+  if (
+    Deno.permissions.querySync({ name: "env", variable: DESCRIBE_ENV }).state !== "granted"
+  ) {
+    return null;
   }
-  return merged;
+  return Deno.env.get(DESCRIBE_ENV) ?? null;
+}
+
+// Describe mode: one line, the controller's token and the script's own
+// options as given (paths made absolute), then exit. No command runs.
+function describe(token: string, given: DaemonOptions | null, err?: unknown): never {
+  let description: ScriptDescription;
+  if (given !== null) {
+    description = {
+      options: { ...portableOptions(given, Deno.cwd()), denoArgs: given.denoArgs },
+    };
+  } else {
+    const e = err instanceof DaemonError ? err : new DaemonError("START_FAILED", String(err));
+    description = { error: { code: e.code, message: e.message } };
+  }
+  Deno.stdout.writeSync(new TextEncoder().encode(`\n${token} ${JSON.stringify(description)}\n`));
+  Deno.exit(given === null ? 1 : 0);
 }
 
 /**
@@ -36,11 +60,12 @@ function layOver(own: DaemonOptions, launcher: DaemonOptions): DaemonOptions {
  * @example A worker that runs until stopped
  * ```ts
  * import { daemonize } from "@daemonize/daemon";
+ * import { setTimeout as sleep } from "node:timers/promises";
  *
  * async function main({ signal, logger }: import("@daemonize/daemon").DaemonContext) {
  *   logger.info("worker up");
  *   while (!signal.aborted) {
- *     await new Promise((resolve) => setTimeout(resolve, 1000));
+ *     await sleep(1000, undefined, { signal }).catch(() => {}); // stop cuts it short
  *   }
  * }
  *
@@ -53,6 +78,7 @@ function layOver(own: DaemonOptions, launcher: DaemonOptions): DaemonOptions {
  * deno run -A app.ts start    # prints "started app (pid N)" once it is up
  * deno run -A app.ts status
  * deno run -A app.ts stop
+ * deno run -A app.ts run -- --verbose   # after --: the program's own ctx.args
  * ```
  *
  * @param main The daemon's code.
@@ -63,35 +89,43 @@ export async function daemonize(
   options?: DaemonOptions,
 ): Promise<never> {
   let name = moduleStem(Deno.mainModule);
+  let line: readonly string[] = Deno.args;
   let code: number;
   let spec: LaunchSpec | null = null;
+  let token: string | null = null;
   try {
+    assertDenoVersion();
     spec = takeLaunchSpec();
+    token = spec === null ? describeToken() : null;
     const target = toTarget(main, options);
-    const resolved = resolveOptions(
-      spec === null ? target.options : layOver(target.options, spec.options),
-      { cwd: spec?.cwd ?? Deno.cwd(), mainModule: Deno.mainModule },
-    );
+    line = Array.isArray(target.options.args) ? target.options.args : Deno.args;
+    const given = spec === null ? target.options : layOver(target.options, spec.options);
+    if (typeof given.name === "string" && given.name.trim() !== "") name = given.name;
+    // The daemon's arguments are the program's own (start passed only
+    // those); on the command line they come after `--`.
+    const resolved = resolveOptions(given, {
+      cwd: spec?.cwd ?? Deno.cwd(),
+      mainModule: Deno.mainModule,
+      args: spec === null ? [] : Deno.args,
+    });
     name = resolved.name;
+    if (token !== null) describe(token, target.options);
     const entry = {
       main: target.main,
       reload: target.reload ?? resolved.onReload,
     };
     if (spec !== null) {
       const { runDaemon } = await import("./daemon/run.ts");
-      return await runDaemon(entry, resolved, "daemon", Deno.args, spec);
+      return await runDaemon(entry, resolved, "daemon", spec);
     }
-    code = await runCommandLine({
-      entry,
-      options: resolved,
-      given: target.options,
-    });
+    code = await runCommandLine({ entry, options: resolved, given: target.options, line });
   } catch (err) {
+    if (token !== null) describe(token, null, err);
     if (spec !== null) {
       const e = err instanceof DaemonError ? err : new DaemonError("START_FAILED", String(err));
       new KeeperChannel(spec.nonce).tell({ ok: false, code: e.code, message: e.message });
     }
-    code = reportError(name, err);
+    code = reportError(name, err, spec === null ? line : []);
   }
   Deno.exit(code);
 }

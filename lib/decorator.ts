@@ -19,13 +19,14 @@ const registry = new WeakMap<DaemonClass, DaemonOptions>();
  * @example The class form
  * ```ts
  * import { daemon, type DaemonContext, daemonize } from "@daemonize/daemon";
+ * import { setTimeout as sleep } from "node:timers/promises";
  *
  * @daemon({ name: "svc", pidFile: "svc.pid", logFile: "svc.log" })
  * class Service {
  *   async run(ctx: DaemonContext) {
  *     while (!ctx.signal.aborted) {
  *       ctx.logger.info("tick");
- *       await new Promise((r) => setTimeout(r, 1000));
+ *       await sleep(1000, undefined, { signal: ctx.signal }).catch(() => {});
  *     }
  *   }
  *   reload(ctx: DaemonContext) {

@@ -1,6 +1,8 @@
 /**
  * Validates {@linkcode DaemonOptions} once, at the boundary, into the
- * {@linkcode ResolvedDaemonOptions} the rest of the library trusts.
+ * {@linkcode ResolvedDaemonOptions} the rest of the library trusts; and what
+ * both sides agree on about where options come from: the oldest Deno they
+ * run on, and how a controller asks a script for its own options.
  *
  * @module
  */
@@ -13,6 +15,42 @@ import type {
   ResolvedDaemonOptions,
   RestartPolicy,
 } from "./types.ts";
+
+/**
+ * The oldest Deno the library runs on: older ones lack `FsFile.tryLockSync`
+ * (checked: 2.6.8 fails, 2.7.1 works; 2.7.0 is not on npm to try).
+ */
+export const MIN_DENO = "2.7.1";
+
+/**
+ * Throws `UNSUPPORTED` on a Deno older than {@linkcode MIN_DENO}: a version
+ * compare, cheap enough to come before anything else.
+ */
+export function assertDenoVersion(version: string = Deno.version.deno): void {
+  const have = version.split(/[.+-]/, 3).map(Number);
+  const need = MIN_DENO.split(".").map(Number);
+  for (let i = 0; i < need.length; i++) {
+    if (have[i] === need[i]) continue;
+    if (have[i] > need[i]) return;
+    throw new DaemonError(
+      "UNSUPPORTED",
+      `@daemonize/daemon needs Deno ${MIN_DENO} or newer, and this is Deno ${version}; upgrade Deno (deno upgrade)`,
+    );
+  }
+}
+
+/**
+ * Set, to a token, in the environment of a daemon script that a
+ * {@linkcode Daemon} controller runs to learn the script's own options:
+ * `daemonize` then prints one line, the token and a JSON
+ * {@linkcode ScriptDescription}, and exits without running any command.
+ */
+export const DESCRIBE_ENV = "DAEMONIZE_DESCRIBE";
+
+/** What a script says about itself when asked to describe. */
+export type ScriptDescription =
+  | { options: PortableOptions & { denoArgs?: string[] } }
+  | { error: { code: string; message: string } };
 
 /** Where output goes when it goes nowhere. */
 export const NULL_DEVICE = Deno.build.os === "windows" ? "NUL" : "/dev/null";
@@ -119,6 +157,11 @@ export interface ResolveBase {
   cwd: string;
   /** The main module, for the default name. */
   mainModule: string;
+  /**
+   * The program's own arguments (`ctx.args`): the words after `--` on the
+   * command line, the daemon's `Deno.args`, or a controller's `args`.
+   */
+  args: readonly string[];
 }
 
 /**
@@ -202,6 +245,9 @@ export function resolveOptions(
     throw bad("sigusr1", `must be "ignore" or "inspector", got ${String(sigusr1)}`);
   }
 
+  // The command line (daemonize reads it) is checked here, with the rest.
+  stringList(options, "args");
+
   const logFile = path(options, "logFile", base.cwd) ?? null;
   const output = logFile ?? NULL_DEVICE;
   return {
@@ -219,7 +265,7 @@ export function resolveOptions(
     readyTimeout: timeout(options, "readyTimeout"),
     stopTimeout: timeout(options, "stopTimeout"),
     denoArgs: stringList(options, "denoArgs") ?? [],
-    args: stringList(options, "args") ?? [...Deno.args],
+    args: [...base.args],
     configureLogging,
     onReload,
     restart,
@@ -227,6 +273,19 @@ export function resolveOptions(
     maxRestarts,
     sigusr1,
   };
+}
+
+/**
+ * `launcher`'s options laid over `own` (the script's): the launcher's win,
+ * but variables in `env` are merged, so a controller's env adds to the
+ * script's rather than replacing it.
+ */
+export function layOver(own: DaemonOptions, launcher: DaemonOptions): DaemonOptions {
+  const merged = { ...own, ...launcher };
+  if (own.env !== undefined && launcher.env !== undefined) {
+    merged.env = { ...own.env, ...launcher.env };
+  }
+  return merged;
 }
 
 /** The options a launcher hands to the daemon it starts: what JSON can carry. */

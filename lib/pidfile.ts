@@ -4,17 +4,27 @@
  * The process that holds an exclusive flock on the pidfile is the daemon;
  * the kernel drops the lock when that process dies (SIGKILL included), so
  * "is the lock held?" is the liveness test and a stale pidfile never
- * matters. The content is trusted only while the lock is held:
+ * matters. The content is trusted only while the lock is held. A daemon's
+ * pidfile stays what every tool expects (`kill $(cat app.pid)`, systemd's
+ * PIDFile=, start-stop-daemon): its pid, and only whitespace says more:
  *
  * ```text
- * 4242            the holder's pid, always on its own line
- * starting=1      until the daemon has reported ready
- * stopping=1      once it has been asked to stop
- * keeper=1        the holder is the keeper shell of a daemon with `restart`
- * main=4250       ... and this is the process that runs main
- * restarts=3      ... restarts since start
+ * 4242        starting: no newline yet
+ * 4242\n      ready
+ * 4242\n\n    stopping: on its way out after a stop request
+ * ```
+ *
+ * With a restart policy the holder is the keeper shell, and `key=value`
+ * lines follow its pid (read the first line, `head -n1 app.pid`):
+ *
+ * ```text
+ * 4242
+ * started=2026-11-30T16:20:14.512Z   when the keeper took the lock
+ * keeper=1
+ * starting=1 / stopping=1             as above
+ * restarts=3                          since start
  * last_exit=2026-11-30T16:23:51.292Z exit code 1
- * reload=2 ok     the answer to the second SIGHUP (or the error)
+ * gave_up=1                           after maxRestarts consecutive failures
  * ```
  *
  * The daemon side (taking and keeping the lock) is lib/daemon/_lock.ts; the
@@ -38,6 +48,8 @@ const MAX_BYTES = 4096;
 export interface PidFileContent {
   /** The pid of the process that holds (or held) the lock. */
   pid: number;
+  /** With a keeper: when it took the lock (otherwise the file's mtime tells). */
+  startedAt: Date | null;
   /** The daemon has not reported ready yet. */
   starting: boolean;
   /** The daemon has been asked to stop and is on its way out. */
@@ -52,8 +64,6 @@ export interface PidFileContent {
   lastExit: { at: Date; reason: string } | null;
   /** With a keeper: it gave up after maxRestarts consecutive failures. */
   gaveUp: boolean;
-  /** The answer to the last SIGHUP: its sequence number, and the error if it failed. */
-  reload: { seq: number; error: string | null } | null;
 }
 
 function pidOf(text: string): number | null {
@@ -63,16 +73,14 @@ function pidOf(text: string): number | null {
 }
 
 /**
- * Reads a pidfile's text; null for anything but a pid on its own line
- * followed by `key=value` lines (a forged, torn or foreign file).
+ * Reads a pidfile's text; null for anything but a pid, optionally followed
+ * by the newlines or `key=value` lines above (a forged, torn or foreign
+ * file).
  */
 export function parsePidFile(text: string): PidFileContent | null {
-  if (!text.endsWith("\n")) return null;
-  const lines = text.slice(0, -1).split("\n");
-  const pid = pidOf(lines[0]);
-  if (pid === null) return null;
   const content: PidFileContent = {
-    pid,
+    pid: 0,
+    startedAt: null,
     starting: false,
     stopping: false,
     keeper: false,
@@ -80,48 +88,60 @@ export function parsePidFile(text: string): PidFileContent | null {
     restarts: 0,
     lastExit: null,
     gaveUp: false,
-    reload: null,
   };
-  for (const line of lines.slice(1)) {
-    const match = /^([a-z_]+)=(.*)$/.exec(line);
-    if (match === null) return null;
-    const [, key, value] = match;
-    if (key === "starting") content.starting = value === "1";
-    else if (key === "stopping") content.stopping = value === "1";
-    else if (key === "keeper") content.keeper = value === "1";
-    else if (key === "gave_up") content.gaveUp = value === "1";
-    else if (key === "main") content.main = pidOf(value);
-    else if (key === "restarts") content.restarts = Number(value) || 0;
-    else if (key === "last_exit") {
-      const space = value.indexOf(" ");
-      const at = new Date(value.slice(0, space));
-      if (space > 0 && !Number.isNaN(at.getTime())) {
-        content.lastExit = { at, reason: value.slice(space + 1) };
-      }
-    } else if (key === "reload") {
-      const [seq, ...rest] = value.split(" ");
-      const said = rest.join(" ");
-      content.reload = { seq: Number(seq) || 0, error: said === "ok" ? null : said };
+  const newline = text.indexOf("\n");
+  const pid = pidOf(newline < 0 ? text : text.slice(0, newline));
+  if (pid === null) return null;
+  content.pid = pid;
+  const rest = newline < 0 ? null : text.slice(newline + 1);
+  if (rest === null) content.starting = true;
+  else if (rest === "\n") content.stopping = true;
+  else if (rest !== "") {
+    if (!rest.endsWith("\n")) return null;
+    for (const line of rest.slice(0, -1).split("\n")) {
+      const match = /^([a-z_]+)=(.*)$/.exec(line);
+      if (match === null) return null;
+      readField(content, match[1], match[2]);
     }
   }
   return content;
 }
 
+function readField(content: PidFileContent, key: string, value: string): void {
+  const date = (text: string) => {
+    const at = new Date(text);
+    return Number.isNaN(at.getTime()) ? null : at;
+  };
+  if (key === "started") content.startedAt = date(value);
+  else if (key === "starting") content.starting = value === "1";
+  else if (key === "stopping") content.stopping = value === "1";
+  else if (key === "keeper") content.keeper = value === "1";
+  else if (key === "gave_up") content.gaveUp = value === "1";
+  else if (key === "main") content.main = pidOf(value);
+  else if (key === "restarts") content.restarts = Number(value) || 0;
+  else if (key === "last_exit") {
+    const space = value.indexOf(" ");
+    const at = date(value.slice(0, space));
+    if (space > 0 && at !== null) content.lastExit = { at, reason: value.slice(space + 1) };
+  }
+}
+
 /** The text of `content`, as {@linkcode parsePidFile} reads it. */
 export function formatPidFile(content: PidFileContent): string {
+  if (!content.keeper) {
+    return `${content.pid}${content.starting ? "" : content.stopping ? "\n\n" : "\n"}`;
+  }
   let text = `${content.pid}\n`;
+  if (content.startedAt !== null) text += `started=${content.startedAt.toISOString()}\n`;
+  text += "keeper=1\n";
   if (content.starting) text += "starting=1\n";
   if (content.stopping) text += "stopping=1\n";
-  if (content.keeper) text += "keeper=1\n";
   if (content.main !== null) text += `main=${content.main}\n`;
   if (content.restarts > 0) text += `restarts=${content.restarts}\n`;
   if (content.lastExit !== null) {
     text += `last_exit=${content.lastExit.at.toISOString()} ${content.lastExit.reason}\n`;
   }
   if (content.gaveUp) text += "gave_up=1\n";
-  if (content.reload !== null) {
-    text += `reload=${content.reload.seq} ${content.reload.error ?? "ok"}\n`;
-  }
   return text;
 }
 
@@ -136,6 +156,14 @@ export function readWhole(file: Deno.FsFile): string {
     n += got;
   }
   return new TextDecoder().decode(buf.subarray(0, n));
+}
+
+/**
+ * Where the daemon answers a SIGHUP (`ok`, or the error), for the `reload`
+ * command that sent it; the daemon removes it after a few seconds.
+ */
+export function reloadAnswerPath(pidFile: string): string {
+  return `${pidFile}.reload`;
 }
 
 /** What `file` says now, or null when it says nothing valid. */

@@ -39,11 +39,12 @@ export type Readiness = "auto" | "notify";
  * @example Work until stopped
  * ```ts
  * import type { DaemonContext } from "@daemonize/daemon";
+ * import { setTimeout as sleep } from "node:timers/promises";
  *
  * async function main({ signal, logger }: DaemonContext): Promise<void> {
  *   logger.info("up");
  *   while (!signal.aborted) {
- *     await new Promise((resolve) => setTimeout(resolve, 1000));
+ *     await sleep(1000, undefined, { signal }).catch(() => {}); // stop cuts it short
  *   }
  * }
  * ```
@@ -60,7 +61,12 @@ export interface DaemonContext {
   readonly name: string;
   /** The daemon's process id. */
   readonly pid: number;
-  /** The command-line arguments after the command (`start`, `run`, ...). */
+  /**
+   * The program's own arguments: the words after `--` on the command line
+   * (`app.ts start -- --port 8080` gives `["--port", "8080"]`), or the `args`
+   * of the {@linkcode Daemon} controller that started it. The library's own
+   * command and flags never appear here.
+   */
   readonly args: readonly string[];
   /** The options after validation. */
   readonly options: ResolvedDaemonOptions;
@@ -229,7 +235,12 @@ export interface DaemonOptions {
   stopTimeout?: number;
   /** Extra `deno run` flags for the re-executed daemon (scoped permissions, `--config`, ...). */
   denoArgs?: string[];
-  /** The command line to act on. Default `Deno.args`. */
+  /**
+   * The command line to act on: the command, its flags, then `--` and the
+   * program's own arguments (which become `ctx.args`). Default `Deno.args`.
+   * The daemon that `start` launches does not read it: its `Deno.args` are
+   * the program's own arguments.
+   */
   args?: string[];
   /**
    * Whether the library configures LogTape. Default `true`, and even then a
@@ -259,7 +270,7 @@ export interface DaemonOptions {
 /**
  * The options after validation: every default filled in, every path
  * absolute. The daemon sees them as `ctx.options`; the controller as
- * `Daemon.options`.
+ * `await Daemon.options()`.
  *
  * @example
  * ```ts
@@ -299,7 +310,7 @@ export interface ResolvedDaemonOptions {
   readonly stopTimeout: number;
   /** See {@linkcode DaemonOptions.denoArgs}. */
   readonly denoArgs: readonly string[];
-  /** The command line acted on, the command first. */
+  /** The program's own arguments: the same as {@linkcode DaemonContext.args}. */
   readonly args: readonly string[];
   /** See {@linkcode DaemonOptions.configureLogging}. */
   readonly configureLogging: boolean;
@@ -322,9 +333,10 @@ export interface ResolvedDaemonOptions {
  * ```ts
  * import { Daemon, type DaemonStatus } from "@daemonize/daemon";
  *
- * const app = new Daemon({ module: "./app.ts", pidFile: "/tmp/daemonize-example-none.pid" });
- * const status: DaemonStatus = await app.status();
- * console.log(status.running ? `running as ${status.pid}` : "not running");
+ * async function report(app: Daemon): Promise<string> {
+ *   const status: DaemonStatus = await app.status();
+ *   return status.running ? `running as ${status.pid}` : "not running";
+ * }
  * ```
  */
 export interface DaemonStatus {

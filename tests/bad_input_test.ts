@@ -21,19 +21,21 @@ Deno.test("an unknown command prints usage on stderr and exits 2; no command lik
 
 Deno.test("--help prints usage on stdout and exits 0", async () => {
   await using sb = new Sandbox();
-  for (const args of [["--help"], ["-h"], ["start", "--help"]]) {
+  for (const args of [["--help"], ["-h"], ["start", "--help"], ["run", "--help"], ["logs", "-h"]]) {
     const out = await sb.run(args);
-    assert.equal(out.code, 0);
+    assert.equal(out.code, 0, args.join(" "));
     assert.match(out.stdout, /Commands:\n\s+start/);
+    assert.match(out.stdout, /go after "--"/, "the help says where the program's arguments go");
   }
+  assert.equal(sb.exists("app.log"), false, "run --help ran nothing");
   assert.equal(sb.exists("app.pid"), false);
 });
 
-Deno.test("start, stop and status without a pidFile: BAD_OPTION naming pidFile", async () => {
+Deno.test("start, stop and status without a pidFile: BAD_OPTION naming pidFile; status exits 4 (LSB unknown)", async () => {
   await using sb = new Sandbox();
-  for (const command of ["start", "stop", "status"]) {
+  for (const [command, code] of [["start", 1], ["stop", 1], ["status", 4]] as const) {
     const out = await sb.run([command], { options: { pidFile: null } });
-    assert.equal(out.code, 1, command);
+    assert.equal(out.code, code, command);
     assert.match(out.stderr, /option "pidFile" is required/);
     assertCleanError(out.stderr);
   }

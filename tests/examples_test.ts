@@ -81,11 +81,11 @@ Deno.test("examples/http.ts: start returns once it listens, and it serves a page
   }, { PORT: String(port) });
 });
 
-Deno.test("examples/periodic.ts: runs every EVERY seconds, stops between runs at once; --once runs once", async () => {
+Deno.test("examples/periodic.ts: runs every EVERY seconds, stops between runs at once; run -- --once runs once", async () => {
   await exercise("periodic.ts", "periodic", EXAMPLES, async (_pid, log) => {
     await waitFor("two runs", () => log().includes("job run #2"));
   }, { EVERY: "0.05" });
-  const once = await deno("periodic.ts", ["run", "--once"]);
+  const once = await deno("periodic.ts", ["run", "--", "--once"]);
   assert.equal(once.code, 0, once.stderr);
   assert.match(
     read(`${EXAMPLES}periodic.log`),

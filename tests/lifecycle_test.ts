@@ -196,13 +196,14 @@ Deno.test("the daemon runs in its keeper's session, not as its leader, without a
   assert.equal(Deno.statSync(sb.path("work/created-by-daemon.txt")).mode! & 0o777, 0o600);
 });
 
-Deno.test("stdin is the null device by default and arguments after the command reach ctx.args", async () => {
+Deno.test("stdin is the null device by default and arguments after -- reach ctx.args", async () => {
   await using sb = new Sandbox();
-  const out = await sb.run(["start", "--port", "8080"], { behavior: "report" });
+  const out = await sb.run(["start", "--", "--port", "8080"], { behavior: "report" });
   assert.equal(out.code, 0, out.stderr);
   const r = JSON.parse(await waitFor("the report", () => sb.readLog("report.json")));
   assert.equal(r.stdin, "");
   assert.deepEqual(r.args, ["--port", "8080"]);
+  assert.deepEqual(r.argv, ["--port", "8080"], "the daemon's Deno.args are the program's only");
   assert.equal(r.cwd, sb.dir);
 });
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { absolutePath, moduleStem, portableOptions, resolveOptions } from "../lib/options.ts";
 import { DaemonError } from "../mod.ts";
 
-const base = { cwd: "/srv/app", mainModule: "file:///srv/app/worker.ts" };
+const base = { cwd: "/srv/app", mainModule: "file:///srv/app/worker.ts", args: [] };
 
 Deno.test("resolveOptions fills in every default and makes paths absolute", () => {
   const r = resolveOptions({ pidFile: "run/w.pid", logFile: "w.log", args: ["start"] }, base);

@@ -67,8 +67,13 @@ Deno.test("the README's quick start works word for word", async () => {
     assert.equal(start.code, 0, new TextDecoder().decode(start.stderr));
     assert.match(new TextDecoder().decode(start.stdout), /^started app \(pid \d+\)\n$/);
     assert.equal((await run("status")).code, 0);
+    // The loop's 1 s sleep began when the daemon started: a sleep that
+    // ignored the signal would hold stop for most of that second.
+    const t0 = performance.now();
     const stop = await run("stop");
+    const took = performance.now() - t0;
     assert.match(new TextDecoder().decode(stop.stdout), /^stopped app \(pid \d+\)\n$/);
+    assert.ok(took < 600, `stop took ${Math.round(took)} ms: the quick start's sleep must abort`);
     const log = sb.readLog("app.log");
     assert.match(log, /\[INF\] app: worker up/);
     assert.match(log, /\[INF\] app·db: any module logs into the same file/);

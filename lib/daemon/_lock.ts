@@ -1,6 +1,6 @@
 // The daemon's side of the pidfile: take the lock, keep it, keep the
-// content true (ready, stopping, the answer to a reload), and keep the path
-// naming the locked file when someone deletes or replaces it.
+// content true (ready, stopping), answer a reload, and keep the path naming
+// the locked file when someone deletes or replaces it.
 //
 // Two ways to hold it. "own": this process holds the flock (the default,
 // and `run`). "keeper": the keeper shell that started this process holds it
@@ -17,11 +17,14 @@ import {
   PIDFILE_ROLE,
   type PidFileContent,
   readPidFile,
+  reloadAnswerPath,
 } from "../pidfile.ts";
 
 // Probes (status, stop) hold a shared lock for microseconds; one held this
 // long belongs to another program, and waiting will not make it go away.
 const FOREIGN_SHARED_MS = 100;
+/** How long a reload's answer waits for the command that asked. */
+const ANSWER_MS = 5000;
 
 function open(path: string): Deno.FsFile {
   return openOwnFile(path, PIDFILE_ROLE, { read: true, write: true, create: true })!;
@@ -30,6 +33,7 @@ function open(path: string): Deno.FsFile {
 function fresh(pid: number): PidFileContent {
   return {
     pid,
+    startedAt: null,
     starting: true,
     stopping: false,
     keeper: false,
@@ -37,7 +41,6 @@ function fresh(pid: number): PidFileContent {
     restarts: 0,
     lastExit: null,
     gaveUp: false,
-    reload: null,
   };
 }
 
@@ -137,6 +140,39 @@ export class PidFileLock {
     return this.#content;
   }
 
+  /** When the daemon started, as status reports it. */
+  startedAt(): Date | null {
+    try {
+      return this.#content.startedAt ?? this.#file.statSync().mtime;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Answers a SIGHUP for the `reload` command that sent it: `error` is null
+   * when the reopen worked. The answer is removed after a few seconds.
+   */
+  answerReload(error: string | null): void {
+    const path = reloadAnswerPath(this.path);
+    try {
+      const file = openOwnFile(path, PIDFILE_ROLE, { write: true, create: true })!;
+      try {
+        file.truncateSync(0);
+        file.writeSync(new TextEncoder().encode(error === null ? "ok\n" : `error: ${error}\n`));
+      } finally {
+        file.close();
+      }
+    } catch {
+      return; // the reload command then says it heard no answer
+    }
+    Deno.unrefTimer(setTimeout(() => {
+      try {
+        Deno.removeSync(path);
+      } catch { /* the reload command took it */ }
+    }, ANSWER_MS));
+  }
+
   /** Changes the content and writes it. */
   update(change: Partial<PidFileContent>): void {
     this.#content = { ...this.#content, ...change };
@@ -153,6 +189,7 @@ export class PidFileLock {
         this.#content = {
           ...this.#content,
           pid: now.pid,
+          startedAt: now.startedAt,
           keeper: now.keeper,
           restarts: now.restarts,
           lastExit: now.lastExit,

@@ -92,7 +92,6 @@ class Life {
   raw: RawTargets | null = null;
   readonly controller = new AbortController();
   readonly channel: KeeperChannel | null;
-  #reloads = 0;
   #notified: Promise<void> = Promise.resolve();
   #usr1Logged = false;
 
@@ -176,7 +175,11 @@ class Life {
     this.#readyOnce = true;
     faultPoint("daemon-before-ready");
     this.lock?.update({ starting: false });
-    this.channel?.tell({ ok: true, pid: Deno.pid });
+    this.channel?.tell({
+      ok: true,
+      pid: Deno.pid,
+      startedAt: this.lock?.startedAt()?.toISOString() ?? null,
+    });
     this.say("info", `started ${this.options.name} (pid ${Deno.pid})`);
     this.notify("READY=1");
     if (this.lock !== null || this.daemon) this.#watch();
@@ -219,9 +222,7 @@ class Life {
     const error = problems.length > 0 ? problems.join("; ") : null;
     if (error !== null) this.say("error", `reload: ${error}`);
     else this.say("info", "reload: SIGHUP");
-    try {
-      this.lock?.update({ reload: { seq: ++this.#reloads, error } });
-    } catch { /* reload's caller then times out waiting for the answer */ }
+    this.lock?.answerReload(error);
     const reload = this.entry.reload;
     if (reload !== null) {
       Promise.resolve()
@@ -293,7 +294,6 @@ class Life {
  * Runs `entry` as a daemon in this process and exits with its exit code:
  * 0 when `main` returns, 1 when it throws or rejects.
  *
- * @param args The program's own arguments (`ctx.args`).
  * @param spec The launch spec, in a started daemon.
  * @throws {DaemonError} in the foreground, for setup failures (the launcher
  * is told instead in daemon mode).
@@ -302,7 +302,6 @@ export async function runDaemon(
   entry: DaemonEntry,
   options: ResolvedDaemonOptions,
   mode: RunMode,
-  args: readonly string[] = [],
   spec: LaunchSpec | null = null,
 ): Promise<never> {
   const life = new Life(entry, options, mode, spec);
@@ -335,7 +334,7 @@ export async function runDaemon(
   const logging = life.logging!;
   if (life.daemon) captureConsole(logging.app.getChild("console"));
   onUncaught(life);
-  const ctx = Object.assign(life.ctx, { logger: logging.app, args: [...args] });
+  const ctx = Object.assign(life.ctx, { logger: logging.app, args: options.args });
 
   logging.library.debug(`starting ${options.name} (pid ${Deno.pid}, ${mode})`);
   let result: unknown;

@@ -158,7 +158,8 @@ keeper() {
       tell 'fail {"ok":false,"code":"ALREADY_RUNNING","message":"already running"}'
       exit 0
     fi
-    printf '%s\nstarting=1\nkeeper=1\n' "$me" >/dev/fd/9
+    since=$(now)
+    printf '%s\nstarted=%s\nstarting=1\nkeeper=1\n' "$me" "$since" >/dev/fd/9
   fi
   # Leaves for good: the pidfile goes while the lock is still held.
   leave() {
@@ -167,7 +168,7 @@ keeper() {
   }
   stopping= w= s=
   trap 'if [ -z "$stopping" ]; then stopping=1
-    [ -n "$pidfile" ] && { printf "%s\nkeeper=1\nstopping=1\n" "$me" >/dev/fd/9; kill -TERM 0; }; fi' $stops
+    [ -n "$pidfile" ] && { printf "%s\nstarted=%s\nkeeper=1\nstopping=1\n" "$me" "$since" >/dev/fd/9; kill -TERM 0; }; fi' $stops
   for sig in HUP $others; do trap "[ -n \"\$w\" ] && kill -$sig \$w" $sig; done
   restarts=0 fails=0 d=$delay first=1
   while :; do
@@ -216,7 +217,8 @@ keeper() {
       fails=$((fails + 1))
       if [ $fails -gt $max ]; then
         say FATAL "giving up after $max restarts: $fails consecutive failures, the last $(why $st)"
-        printf '%s\nkeeper=1\nrestarts=%s\nlast_exit=%s %s\ngave_up=1\n' "$me" $restarts "$(now)" "$(why $st)" >/dev/fd/9
+        printf '%s\nstarted=%s\nkeeper=1\nrestarts=%s\nlast_exit=%s %s\ngave_up=1\n' \
+          "$me" "$since" $restarts "$(now)" "$(why $st)" >/dev/fd/9
         leave keep 1
       fi
       pause=$d
@@ -225,7 +227,8 @@ keeper() {
     fi
     restarts=$((restarts + 1))
     say ERROR "$name ended ($(why $st)); restart $restarts in $pause ms"
-    printf '%s\nkeeper=1\nrestarts=%s\nlast_exit=%s %s\n' "$me" $restarts "$(now)" "$(why $st)" >/dev/fd/9
+    printf '%s\nstarted=%s\nkeeper=1\nrestarts=%s\nlast_exit=%s %s\n' \
+      "$me" "$since" $restarts "$(now)" "$(why $st)" >/dev/fd/9
     sleep $((pause / 1000)).$(printf %03d $((pause % 1000))) &
     s=$!
     wait $s

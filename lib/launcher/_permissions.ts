@@ -7,6 +7,8 @@
 
 import { DaemonError } from "../errors.ts";
 import { LAUNCH_ENV } from "../_launch.ts";
+import { DESCRIBE_ENV } from "../options.ts";
+import { SHELL } from "./_shell.ts";
 
 const NAMES = ["read", "write", "net", "env", "sys", "run", "ffi", "import"] as const;
 
@@ -23,9 +25,17 @@ export function permissionFlags(denoArgs: readonly string[]): string[] {
     const status = Deno.permissions.querySync({ name });
     if (status.state !== "granted") continue;
     if (status.partial && !denoArgs.some((a) => a.startsWith(`--deny-${name}`))) {
+      const ran = name === "write" ? writeDeniedRunnables() : [];
       throw new DaemonError(
         "PERMISSION",
-        `this process runs with a --deny-${name} flag, which Deno does not report; repeat it in the "denoArgs" option so the daemon is denied the same`,
+        ran.length > 0
+          ? `Deno denies writing the programs --allow-run names (${
+            ran.join(", ")
+          }), which narrows --allow-write in a way it does not report; ` +
+            `give --allow-run without a list, or repeat the denial in the "denoArgs" option: --deny-write=${
+              ran.join(",")
+            }`
+          : `this process runs with a --deny-${name} flag, which Deno does not report; repeat it in the "denoArgs" option so the daemon is denied the same`,
       );
     }
     flags.push(`--allow-${name}`);
@@ -36,9 +46,19 @@ export function permissionFlags(denoArgs: readonly string[]): string[] {
   ) {
     return ["--allow-all"];
   }
-  // The daemon must read its launch spec whatever the user granted.
-  if (!flags.includes("--allow-env")) flags.push(`--allow-env=${LAUNCH_ENV}`);
+  // The daemon must read its launch spec (or a controller's request to
+  // describe itself) whatever the user granted.
+  if (!flags.includes("--allow-env")) flags.push(`--allow-env=${LAUNCH_ENV},${DESCRIBE_ENV}`);
   return flags;
+}
+
+// Deno denies writing a binary that a scoped --allow-run names; the
+// programs the library runs show whether that is what narrowed the grant.
+function writeDeniedRunnables(): string[] {
+  return [SHELL, Deno.execPath()].filter((path) =>
+    Deno.permissions.querySync({ name: "run", command: path }).state === "granted" &&
+    Deno.permissions.querySync({ name: "write", path }).state === "denied"
+  );
 }
 
 /** The commands `start` runs, and whether this process may run them. */

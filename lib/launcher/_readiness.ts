@@ -12,7 +12,7 @@ import type { RawFile } from "./_output.ts";
 
 /** What the channel said. */
 export type ReadyWord =
-  | { kind: "ready"; pid: number }
+  | { kind: "ready"; pid: number; startedAt: Date | null }
   | { kind: "failed"; code: string; message: string; pid: number | null }
   | { kind: "exited"; code: number }
   | { kind: "silent" }
@@ -67,7 +67,14 @@ function word(line: string, raw: RawSinks): ReadyWord | null {
   }
   const m = message as Partial<ReadyMessage> & { exit?: number };
   if (typeof m.exit === "number") return { kind: "exited", code: m.exit };
-  if (m.ok === true && typeof m.pid === "number") return { kind: "ready", pid: m.pid };
+  if (m.ok === true && typeof m.pid === "number") {
+    const at = typeof m.startedAt === "string" ? new Date(m.startedAt) : null;
+    return {
+      kind: "ready",
+      pid: m.pid,
+      startedAt: at !== null && !isNaN(at.getTime()) ? at : null,
+    };
+  }
   if (m.ok === false) {
     return {
       kind: "failed",

@@ -5,8 +5,14 @@
  * @module
  */
 
-import { DaemonError } from "../errors.ts";
-import { absolutePath, portableOptions, resolveOptions } from "../options.ts";
+import { DaemonError, type DaemonErrorCode } from "../errors.ts";
+import {
+  absolutePath,
+  assertDenoVersion,
+  layOver,
+  portableOptions,
+  resolveOptions,
+} from "../options.ts";
 import type {
   DaemonOptions,
   DaemonStatus,
@@ -19,7 +25,8 @@ import type { LaunchPlan } from "./spawn.ts";
 
 /**
  * Options of a {@linkcode Daemon} controller: the script, and options laid
- * over its own.
+ * over the script's own. Only `module` is needed (and `pidFile` when the
+ * script sets none); the rest override what the script says.
  *
  * @example
  * ```ts
@@ -27,55 +34,72 @@ import type { LaunchPlan } from "./spawn.ts";
  *
  * const options: DaemonControllerOptions = {
  *   module: new URL("./app.ts", import.meta.url),
- *   pidFile: "app.pid",
- *   logFile: "app.log",
+ *   args: ["--port", "8080"], // the daemon's ctx.args
+ *   stopTimeout: 2000,
  * };
  * ```
  */
-export interface DaemonControllerOptions extends DaemonOptions {
+export interface DaemonControllerOptions extends Omit<DaemonOptions, "args" | "onReload"> {
   /**
    * The daemon script (a module that calls `daemonize`): a path, relative to
    * the current directory, or a URL.
    */
   module: string | URL;
+  /**
+   * The program's own arguments: the daemon's `ctx.args` (and `Deno.args`),
+   * what `-- ...` gives on the command line. Default: none.
+   */
+  args?: string[];
+}
+
+interface Learned {
+  options: ResolvedDaemonOptions;
+  plan: LaunchPlan;
 }
 
 /**
- * Manages a daemon script from code. Options given here are laid over the
- * script's own; give at least the same `pidFile` (and `logFile`, so a failed
- * start can show the script's output). `args` are extra arguments for the
- * script, after the command.
+ * Manages a daemon script from code. It learns the script's own options by
+ * running the script once, on first use, in a mode where `daemonize` only
+ * reports them; options given here are laid over those. So, given only the
+ * module (and its pidFile), it manages the daemon the script defines, under
+ * the script's own `name`, and a failed start shows the script's own log
+ * output.
  *
  * @example Start, query and stop a daemon script
  * ```ts
  * import { Daemon } from "@daemonize/daemon";
  *
- * const app = new Daemon({ module: "./app.ts", pidFile: "app.pid", logFile: "app.log" });
+ * const app = new Daemon({ module: "./app.ts", pidFile: "app.pid" });
  * if (import.meta.main) {
  *   const started = await app.start(); // resolves once the daemon is ready
- *   console.log(started.pid, (await app.status()).running);
+ *   console.log(started.name, started.pid, (await app.status()).running);
  *   await app.stop(); // resolves once it has exited
  * }
  * ```
  */
 export class Daemon {
-  /** The controller's options after validation. */
-  readonly options: ResolvedDaemonOptions;
-  #plan: LaunchPlan;
+  #module: string;
+  #cwd: string;
+  #overrides: DaemonOptions;
+  #args: string[];
+  #readyTimeout: number;
+  #learned: Promise<Learned> | null = null;
 
   /**
-   * Validates the options; nothing is started yet.
+   * Checks the options; nothing is run yet.
    *
-   * @throws {DaemonError} `BAD_OPTION`, naming the option.
+   * @throws {DaemonError} `BAD_OPTION`, naming the option; `UNSUPPORTED` on
+   * a Deno that is too old.
    */
   constructor(options: DaemonControllerOptions) {
+    assertDenoVersion();
     if (typeof options !== "object" || options === null) {
       throw new DaemonError(
         "BAD_OPTION",
         "new Daemon() takes an options object with a module",
       );
     }
-    const { module, ...rest } = options;
+    const { module, args, ...overrides } = options as DaemonControllerOptions & DaemonOptions;
     if (
       !(module instanceof URL) && (typeof module !== "string" || module === "")
     ) {
@@ -84,20 +108,79 @@ export class Daemon {
         'option "module" must be the path or URL of the daemon script',
       );
     }
+    if (overrides.onReload !== undefined) {
+      throw new DaemonError(
+        "BAD_OPTION",
+        'option "onReload" is not a controller option: SIGHUP is handled inside the daemon, ' +
+          "so set onReload (or a class's reload) in the script itself",
+      );
+    }
     const cwd = Deno.cwd();
-    const ref = module instanceof URL
+    this.#module = module instanceof URL
       ? module.href
       : /^[a-z][a-z0-9+.-]+:/i.test(module)
       ? module
       : absolutePath(module, cwd);
-    this.options = resolveOptions(rest, { cwd, mainModule: ref });
-    this.#plan = {
-      options: this.options,
-      module: ref,
-      args: [...(rest.args ?? [])],
-      portable: portableOptions(rest, cwd),
-      launchCwd: cwd,
+    this.#cwd = cwd;
+    // Checked now, so that a mistake shows here; laid over the script's own
+    // options once they are known.
+    const checked = resolveOptions({ ...overrides, args }, {
+      cwd,
+      mainModule: this.#module,
+      args: [],
+    });
+    this.#overrides = overrides;
+    this.#args = [...(args ?? [])];
+    this.#readyTimeout = checked.readyTimeout;
+  }
+
+  // The script's options are learned once per controller; a failure is not
+  // kept, so the next call tries again.
+  #learn(failCode: DaemonErrorCode): Promise<Learned> {
+    this.#learned ??= this.#describe(failCode).catch((err) => {
+      this.#learned = null;
+      throw err;
+    });
+    return this.#learned;
+  }
+
+  async #describe(failCode: DaemonErrorCode): Promise<Learned> {
+    const { describeScript } = await import("./_describe.ts");
+    const own = await describeScript({
+      module: this.#module,
+      cwd: this.#cwd,
+      env: this.#overrides.env ?? {},
+      denoArgs: this.#overrides.denoArgs ?? [],
+      timeoutMs: this.#readyTimeout,
+    }, failCode);
+    const options = resolveOptions(layOver(own, this.#overrides), {
+      cwd: this.#cwd,
+      mainModule: this.#module,
+      args: this.#args,
+    });
+    return {
+      options,
+      plan: {
+        options,
+        module: this.#module,
+        args: this.#args,
+        portable: portableOptions(this.#overrides, this.#cwd),
+        launchCwd: this.#cwd,
+      },
     };
+  }
+
+  /**
+   * The options the daemon runs with: the script's own, with this
+   * controller's laid over them. The first call (of any method) runs the
+   * script once to learn them; later calls reuse what it said.
+   *
+   * @throws {DaemonError} `BAD_OPTION` when the script cannot report its
+   * options (it fails before calling `daemonize`, or its options are
+   * invalid); `PERMISSION` without the right to run Deno.
+   */
+  async options(): Promise<ResolvedDaemonOptions> {
+    return (await this.#learn("BAD_OPTION")).options;
   }
 
   /**
@@ -107,8 +190,9 @@ export class Daemon {
    * @throws {DaemonError} `START_FAILED`, `READY_TIMEOUT`, `BAD_PIDFILE`, `PERMISSION`, `UNSUPPORTED`.
    */
   async start(): Promise<StartResult> {
+    const { plan } = await this.#learn("START_FAILED");
     const { startDaemon } = await import("./start.ts");
-    return await startDaemon(this.#plan);
+    return await startDaemon(plan);
   }
 
   /**
@@ -117,8 +201,9 @@ export class Daemon {
    * @throws {DaemonError} `BAD_PIDFILE`, `STOP_TIMEOUT`, `PERMISSION`, `UNSUPPORTED`.
    */
   async stop(): Promise<StopResult> {
+    const { options } = await this.#learn("BAD_OPTION");
     const { stopDaemon } = await import("./stop.ts");
-    return await stopDaemon(this.options);
+    return await stopDaemon(options);
   }
 
   /** Stops, then starts; resolves to the start's result. */
@@ -132,13 +217,15 @@ export class Daemon {
    * `reload` / `onReload`. Resolves with `reloaded: false` when none runs.
    */
   async reload(): Promise<ReloadResult> {
+    const { options } = await this.#learn("BAD_OPTION");
     const { reloadDaemon } = await import("./reload.ts");
-    return await reloadDaemon(this.options);
+    return await reloadDaemon(options);
   }
 
   /** The daemon's status, from its pidfile and the lock on it. */
   async status(): Promise<DaemonStatus> {
+    const { options } = await this.#learn("BAD_OPTION");
     const { daemonStatus } = await import("./status.ts");
-    return await daemonStatus(this.options);
+    return await daemonStatus(options);
   }
 }

@@ -1,18 +1,42 @@
 /**
  * `reload`: SIGHUP to the process holding the pidfile's lock, which reopens
  * its log and raw output files and calls `reload` / `onReload` (logrotate's
- * postrotate); the daemon answers in its pidfile whether the reopen worked.
+ * postrotate); the daemon answers whether the reopen worked, in a file
+ * beside its pidfile that this command reads and removes.
  *
  * @module
  */
 
 import { requirePidFile } from "../options.ts";
 import { poll } from "../_poll.ts";
-import { isFree, readPidFile } from "../pidfile.ts";
+import { openOwnFile } from "../_safe_open.ts";
+import { isFree, PIDFILE_ROLE, readWhole, reloadAnswerPath } from "../pidfile.ts";
 import type { ReloadResult, ResolvedDaemonOptions } from "../types.ts";
 import { findHolder } from "./_holder.ts";
 import { assertSupported } from "./_platform.ts";
 import { signal } from "./_signal.ts";
+
+function remove(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch { /* not there */ }
+}
+
+/** The daemon's answer, once it has written it whole. */
+function answer(path: string): string | undefined {
+  try {
+    const file = openOwnFile(path, PIDFILE_ROLE, { read: true });
+    if (file === null) return undefined;
+    try {
+      const text = readWhole(file);
+      return text.endsWith("\n") ? text.trimEnd() : undefined;
+    } finally {
+      file.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Sends SIGHUP to the running daemon and waits (up to `readyTimeout`) for
@@ -33,26 +57,31 @@ export async function reloadDaemon(options: ResolvedDaemonOptions): Promise<Relo
       running: false,
       pid: found.pid,
       startedAt: null,
+      // As stop says: a stale pidfile was found (and removed, unless another
+      // program holds a lock on it).
       stale: found.stale,
       reloaded: false,
       error: null,
     };
   }
   const { file, pid, content } = found;
+  const path = reloadAnswerPath(pidFile);
   try {
-    const before = content.reload?.seq ?? 0;
-    const startedAt = file.statSync().mtime;
+    const startedAt = content.startedAt ?? file.statSync().mtime;
+    remove(path); // an answer to someone else's SIGHUP
     signal(pid, "SIGHUP");
-    const answer = await poll(() => {
-      const now = readPidFile(file);
-      if (now !== null && now.reload !== null && now.reload.seq !== before) return now.reload;
-      return isFree(file) ? null : undefined;
-    }, options.readyTimeout);
-    const error = answer === undefined
+    const said = await poll(
+      () => answer(path) ?? (isFree(file) ? null : undefined),
+      options.readyTimeout,
+    );
+    remove(path);
+    const error = said === undefined
       ? `no answer to SIGHUP within ${options.readyTimeout} ms (is its event loop blocked?)`
-      : answer === null
+      : said === null
       ? "it exited before it answered"
-      : answer.error;
+      : said === "ok"
+      ? null
+      : said.replace(/^error: /, "");
     return {
       ...base,
       running: true,

@@ -28,7 +28,7 @@ export interface LaunchPlan {
   options: ResolvedDaemonOptions;
   /** The main module: an absolute file path or URL. */
   module: string;
-  /** The program's own arguments (its `ctx.args`). */
+  /** The program's own arguments: the daemon's `Deno.args`, and its `ctx.args`. */
   args: readonly string[];
   /** Options to lay over the module's own, paths absolute. */
   portable: PortableOptions;
@@ -38,7 +38,7 @@ export interface LaunchPlan {
 
 /** How a launch ended, short of an error. */
 export type SpawnOutcome =
-  | { kind: "started"; pid: number }
+  | { kind: "started"; pid: number; startedAt: Date | null }
   | { kind: "already-running"; pid: number | null };
 
 function nonce(): string {
@@ -119,7 +119,7 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
     }
     if (word.kind === "ready") {
       child.unref();
-      return { kind: "started", pid: word.pid };
+      return { kind: "started", pid: word.pid, startedAt: word.startedAt };
     }
     // Whatever is left of a start that failed goes, so nothing half-started
     // outlives this call; a daemon that said why is let finish its way out.

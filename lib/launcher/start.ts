@@ -48,7 +48,7 @@ export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
           return {
             ...base,
             pid: wait.content.pid,
-            startedAt: state.since,
+            startedAt: wait.content.startedAt ?? state.since,
             alreadyRunning: true,
           };
         }
@@ -81,7 +81,7 @@ export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
     }
     const outcome = await spawnDaemon(plan);
     if (outcome.kind === "started") {
-      return { ...base, pid: outcome.pid, startedAt: new Date(), alreadyRunning: false };
+      return { ...base, pid: outcome.pid, startedAt: outcome.startedAt, alreadyRunning: false };
     }
   }
   throw new DaemonError(

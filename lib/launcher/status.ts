@@ -62,7 +62,7 @@ export async function daemonStatus(
         ...base,
         running: true,
         pid: proof === false ? null : content?.pid ?? null,
-        startedAt: state.since,
+        startedAt: content?.startedAt ?? state.since,
         stale: false,
         stopping: content?.stopping ?? false,
         ...keeperFields(content),
