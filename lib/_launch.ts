@@ -20,7 +20,7 @@ export interface LaunchSpec {
 
 /** The one message the daemon sends the launcher about its start. */
 export type ReadyMessage =
-  | { ok: true; pid: number; startedAt: string | null }
+  | { ok: true; pid: number; startedAt: string | null; mainPid: number }
   | { ok: false; code: string; message: string; pid?: number };
 
 function isSpec(value: unknown): value is LaunchSpec {

@@ -305,15 +305,28 @@ function reloadLine(r: ReloadResult): string {
   return yellow(r.stale ? `not running (removed stale pidfile ${r.pidFile})` : "not running");
 }
 
+// With a keeper: its restarts and how main last ended.
+function keeperText(s: DaemonStatus): string {
+  if (s.restarts === undefined) return "";
+  const last = s.lastExit
+    ? `, last ended ${s.lastExit.at.toISOString()}: ${s.lastExit.reason}`
+    : "";
+  return `, main ${s.mainPid ?? "restarting"}, ${s.restarts} restart${
+    s.restarts === 1 ? "" : "s"
+  }${last}`;
+}
+
 function statusLine(s: DaemonStatus): string {
   if (s.running) {
     const up = s.startedAt === null ? "" : `, up ${duration(Date.now() - s.startedAt.getTime())}`;
-    return green(`${s.name} is running`) +
-      ` (pid ${s.pid ?? "unknown"}${up}${s.logFile ? `, log ${s.logFile}` : ""})`;
+    return green(`${s.name} is ${s.stopping ? "stopping" : "running"}`) +
+      ` (pid ${s.pid ?? "unknown"}${up}${keeperText(s)}${s.logFile ? `, log ${s.logFile}` : ""})`;
   }
   if (s.stale) {
     return yellow(
-      `${s.name} is not running, but its pidfile ${s.pidFile} remains (pid ${s.pid ?? "none"})`,
+      `${s.name} is not running, but its pidfile ${s.pidFile} remains (pid ${s.pid ?? "none"}${
+        keeperText(s)
+      })`,
     );
   }
   return yellow(`${s.name} is not running`);

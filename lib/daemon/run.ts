@@ -18,7 +18,7 @@
 
 import { DaemonError } from "../errors.ts";
 import { faultPoint } from "../_fault.ts";
-import { nextTurn } from "../_time.ts";
+import { nextTurn, sleep } from "../_time.ts";
 import type { LaunchSpec } from "../_launch.ts";
 import type { DaemonContext, DaemonMain, ResolvedDaemonOptions } from "../types.ts";
 import { captureConsole } from "./_console.ts";
@@ -28,7 +28,7 @@ import { RawTargets } from "./_raw.ts";
 import { sdNotify } from "./_sd_notify.ts";
 import { guardInspector, usr1Pending } from "./_inspector.ts";
 import { type Logging, setUpLogging } from "./logging.ts";
-import { type EndSignal, isStopRequest, listenForSignals, signalExitCode } from "./signals.ts";
+import { listenForSignals, signalExitCode, type StopSignal } from "./signals.ts";
 
 /** What a daemon runs: `main`, and what SIGHUP calls besides reopening the log. */
 export interface DaemonEntry {
@@ -86,13 +86,15 @@ function applyEnv(env: Readonly<Record<string, string>>, daemon: boolean): void 
 /** One daemon's life in this process. */
 class Life {
   phase: Phase = "starting";
-  stopSignal: EndSignal | null = null;
+  stopSignal: StopSignal | null = null;
   logging: Logging | null = null;
   lock: PidFileLock | null = null;
   raw: RawTargets | null = null;
   readonly controller = new AbortController();
   readonly channel: KeeperChannel | null;
   #notified: Promise<void> = Promise.resolve();
+  /** How the current run of main hears of an uncaught error in the program. */
+  onFailure: (why: string, error: unknown) => void = (why, error) => this.exit(1, why, error);
   #usr1Logged = false;
 
   readonly ctx: DaemonContext;
@@ -175,17 +177,19 @@ class Life {
     this.#readyOnce = true;
     faultPoint("daemon-before-ready");
     this.lock?.update({ starting: false });
+    // Logged first, so that a start that returns finds the line in the log.
+    this.say("info", `started ${this.options.name} (pid ${Deno.pid})`);
     this.channel?.tell({
       ok: true,
-      pid: Deno.pid,
+      pid: this.lock?.content.pid ?? Deno.pid,
+      mainPid: Deno.pid,
       startedAt: this.lock?.startedAt()?.toISOString() ?? null,
     });
-    this.say("info", `started ${this.options.name} (pid ${Deno.pid})`);
     this.notify("READY=1");
     if (this.lock !== null || this.daemon) this.#watch();
   }
 
-  stop(signal: EndSignal): void {
+  stop(signal: StopSignal): void {
     if (this.phase === "exiting") return;
     if (this.stopSignal !== null) {
       this.exit(signalExitCode(signal), `second ${signal}; not waiting for main to return`);
@@ -195,12 +199,7 @@ class Life {
     try {
       this.lock?.update({ stopping: true });
     } catch { /* the stop goes on; only a start's wait would miss it */ }
-    this.say(
-      isStopRequest(signal) ? "info" : "warn",
-      isStopRequest(signal)
-        ? `stopping: ${signal}`
-        : `stopping: ${signal} (its default action would end the daemon)`,
-    );
+    this.say("info", `stopping: ${signal}`);
     this.notify("STOPPING=1");
     this.controller.abort(new DOMException(`stopped by ${signal}`, "AbortError"));
   }
@@ -229,6 +228,10 @@ class Life {
         .then(() => reload(this.ctx))
         .catch((error) => this.say("error", "reload failed", error));
     }
+  }
+
+  stray(signal: string): void {
+    this.say("warn", `${signal} received and ignored (its default would end the daemon)`);
   }
 
   usr1(): void {
@@ -309,6 +312,7 @@ export async function runDaemon(
     stop: (signal) => life.stop(signal),
     reload: () => life.reload(),
     usr1: () => life.usr1(),
+    stray: (signal) => life.stray(signal),
   });
   // The program's own Deno.exit(), or an event loop that ran dry. Added
   // before LogTape is configured: LogTape disposes itself on unload too, and
@@ -334,37 +338,99 @@ export async function runDaemon(
   const logging = life.logging!;
   if (life.daemon) captureConsole(logging.app.getChild("console"));
   onUncaught(life);
-  const ctx = Object.assign(life.ctx, { logger: logging.app, args: options.args });
-
+  Object.assign(life.ctx, { logger: logging.app, args: options.args });
   logging.library.debug(`starting ${options.name} (pid ${Deno.pid}, ${mode})`);
-  let result: unknown;
-  try {
-    result = entry.main(ctx);
-  } catch (error) {
-    life.exit(1, "main threw", error);
-  }
-  Promise.resolve(result).then(
-    async () => {
-      if (options.readiness === "auto") life.ready();
-      const signal = life.stopSignal;
-      if (!life.wasReady && signal !== null) {
-        life.exit(0, `stopped by ${signal} before it was ready`);
-      }
-      if (!life.wasReady) {
-        life.exit(1, 'main returned without calling ctx.ready() (readiness "notify")');
-      }
-      await life.notified; // systemd hears STOPPING=1 before the exit
-      if (signal === null) return life.exit(0, "main returned");
-      life.exit(isStopRequest(signal) ? 0 : signalExitCode(signal), `stopped by ${signal}`);
-    },
-    (error) => life.exit(1, "main failed", error),
-  );
   if (options.readiness === "auto") {
     // Ready once main has survived its first turn of the event loop.
-    await nextTurn();
-    life.ready();
+    nextTurn().then(() => life.ready());
   }
+  await supervise(life);
   return await new Promise<never>(() => {});
+}
+
+/** How one run of main ended. */
+type Ending = { failed: false } | { failed: true; why: string; error: unknown };
+
+/**
+ * Runs main until the daemon ends. A started daemon runs it once (with a
+ * restart policy its keeper starts the process again, which survives what
+ * no process can catch: Deno.exit, the OOM killer, a crash); in the
+ * foreground (`run`) a restart policy starts main again in this process
+ * after it throws, rejects or (`"always"`) returns.
+ */
+async function supervise(life: Life): Promise<never> {
+  const { options } = life;
+  const again = life.mode === "foreground" && options.restart !== "never";
+  let fails = 0;
+  let delay = options.restartDelay;
+  for (let restarts = 0;; restarts++) {
+    const since = performance.now();
+    const ending = await runMain(life);
+    const signal = life.stopSignal;
+    if (signal === null && life.wasReady && again) {
+      if (performance.now() - since >= 30_000) [fails, delay] = [0, options.restartDelay];
+      const restart = ending.failed || options.restart === "always";
+      if (ending.failed) fails++;
+      if (restart && fails <= options.maxRestarts) {
+        const pause = ending.failed ? delay : options.restartDelay;
+        if (ending.failed) delay = Math.min(delay * 2, 30_000);
+        life.say(
+          "error",
+          `${options.name} ${ending.failed ? ending.why : "main returned"}; restart ${
+            restarts + 1
+          } in ${pause} ms`,
+          ending.failed ? ending.error : undefined,
+        );
+        await Promise.race([sleep(pause), stopRequested(life)]);
+        if (life.stopSignal === null) continue;
+      } else if (restart) {
+        life.exit(
+          1,
+          `giving up after ${options.maxRestarts} restarts: ${fails} consecutive failures, the last: ${
+            ending.failed ? ending.why : "main returned"
+          }`,
+          ending.failed ? ending.error : undefined,
+        );
+      }
+    }
+    if (ending.failed && life.stopSignal === null) life.exit(1, ending.why, ending.error);
+    const stop = life.stopSignal;
+    if (!life.wasReady && stop !== null) life.exit(0, `stopped by ${stop} before it was ready`);
+    if (!life.wasReady) {
+      life.exit(1, 'main returned without calling ctx.ready() (readiness "notify")');
+    }
+    await life.notified; // systemd hears STOPPING=1 before the exit
+    if (stop === null) life.exit(0, "main returned");
+    life.exit(0, `stopped by ${stop}`);
+  }
+}
+
+function stopRequested(life: Life): Promise<void> {
+  const signal = life.controller.signal;
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}
+
+/** One run of main: how it ended (an uncaught error in the program ends it too). */
+function runMain(life: Life): Promise<Ending> {
+  return new Promise<Ending>((resolve) => {
+    life.onFailure = (why, error) => resolve({ failed: true, why, error });
+    let result: unknown;
+    try {
+      result = life.entry.main(life.ctx);
+    } catch (error) {
+      return resolve({ failed: true, why: "main threw", error });
+    }
+    Promise.resolve(result).then(
+      () => {
+        if (life.options.readiness === "auto") life.ready();
+        resolve({ failed: false });
+      },
+      (error) => resolve({ failed: true, why: "main failed", error }),
+    );
+  });
 }
 
 /** Step 1 up to main: the lock, the process, logging, raw output. */
@@ -431,8 +497,7 @@ function onUncaught(life: Life): void {
         const reason = type === "error" ? (event as ErrorEvent).error : (
           event as PromiseRejectionEvent
         ).reason;
-        life.exit(
-          1,
+        life.onFailure(
           type === "error" ? "uncaught exception" : "unhandled promise rejection",
           reason,
         );

@@ -79,17 +79,18 @@ case $usr1 in
 esac
 
 now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ 2>/dev/null | sed 's/\.[^0-9]*Z$/.000Z/'; }
-# A lifecycle line in the log's format, written to the raw stream.
+# A lifecycle line in the log's format, written to the raw stream. (Shell
+# functions share variables: say_ names are say's own.)
 say() {
-  t=$(now)
+  say_t=$(now)
   if [ "$fmt" = json ]; then
-    m=$(printf '%s' "$2" | sed 's/\\/\\\\/g; s/"/\\"/g')
+    say_m=$(printf '%s' "$2" | sed 's/\\/\\\\/g; s/"/\\"/g')
     printf '{"@timestamp":"%s","level":"%s","message":"%s","logger":"daemonize","properties":{}}\n' \
-      "$t" "$1" "$m"
+      "$say_t" "$1" "$say_m"
   else
-    case $1 in INFO) l=INF ;; WARN) l=WRN ;; ERROR) l=ERR ;; *) l=FTL ;; esac
-    d=${"$"}{t%%T*} c=${"$"}{t#*T}
-    printf '%s %s +00:00 [%s] daemonize: %s\n' "$d" "${"$"}{c%Z}" "$l" "$2"
+    case $1 in INFO) say_l=INF ;; WARN) say_l=WRN ;; ERROR) say_l=ERR ;; *) say_l=FTL ;; esac
+    say_c=${"$"}{say_t#*T}
+    printf '%s %s +00:00 [%s] daemonize: %s\n' "${"$"}{say_t%%T*}" "${"$"}{say_c%Z}" "$say_l" "$2"
   fi
 }
 # To the launcher, through the copier, after everything the program wrote.
@@ -120,11 +121,11 @@ copier() {
             if [ -n "$found" ] && command exec 4>>"$found" && [ -f /dev/fd/4 ]; then tgt=1; fi
             ;;
           ready | fail)
-            printf '%s\n' "${"$"}{msg#* }" >&3 2>/dev/null
+            printf '%s\n' "${"$"}{msg#* }" 2>/dev/null >&3
             exec 3>&-
             ;;
           exit)
-            printf '{"exit":%s}\n' "$2" >&3 2>/dev/null
+            printf '{"exit":%s}\n' "$2" 2>/dev/null >&3
             exec 3>&-
             ;;
         esac
@@ -137,7 +138,7 @@ copier() {
     if [ -n "$tgt" ]; then
       printf '%s\n' "$line" >&4
     else
-      printf '%s %s\n' "$tag" "$line" >&3 2>/dev/null
+      printf '%s %s\n' "$tag" "$line" 2>/dev/null >&3
     fi
     [ $rc -ne 0 ] && break
   done
@@ -150,7 +151,7 @@ keeper() {
       tell 'fail {"ok":false,"code":"UNSUPPORTED","message":"the restart option needs flock(1) (util-linux or busybox) to keep the lock between restarts; install it, or set restart to \"never\""}'
       exit 1
     fi
-    if ! command exec 9<"$pidfile" 2>/dev/null || [ "$(stat -Lc %d:%i /dev/fd/9)" != "$lockid" ]; then
+    if ! { command exec 9<"$pidfile"; } 2>/dev/null || [ "$(stat -Lc %d:%i /dev/fd/9)" != "$lockid" ]; then
       tell 'fail {"ok":false,"code":"BAD_PIDFILE","message":"pidFile changed while the daemon was starting; try again"}'
       exit 1
     fi
@@ -176,12 +177,16 @@ keeper() {
     $wrap "$@" <"$in" 3>&- 9>&- &
     w=$!
     while :; do
-      wait $w
+      wait $w 2>/dev/null
       st=$?
       kill -0 $w 2>/dev/null || break
     done
     w=
     if [ -z "$pidfile" ]; then
+      # Deaths the program could not have logged itself: SIGKILL, crashes.
+      case $st in
+        132 | 134 | 135 | 136 | 137 | 139 | 159 | 16[2-9] | 1[7-9][0-9]) say ERROR "$name ended ($(why $st))" ;;
+      esac
       tell "exit $st"
       exit 0
     fi
@@ -198,7 +203,7 @@ keeper() {
     # The daemon may have restored a removed pidfile under its own lock,
     # or lost the path to another daemon: take the file there, or go.
     if ! [ /dev/fd/9 -ef "$pidfile" ]; then
-      if [ -f "$pidfile" ] && [ ! -L "$pidfile" ] && command exec 8<"$pidfile" && flock -n 8; then
+      if [ -f "$pidfile" ] && [ ! -L "$pidfile" ] && { command exec 8<"$pidfile"; } 2>/dev/null && flock -n 8; then
         exec 9<&8 8<&-
       else
         say WARN "pidFile \"$pidfile\" now belongs to another daemon; not restarting $name"

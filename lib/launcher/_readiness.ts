@@ -12,7 +12,7 @@ import type { RawFile } from "./_output.ts";
 
 /** What the channel said. */
 export type ReadyWord =
-  | { kind: "ready"; pid: number; startedAt: Date | null }
+  | { kind: "ready"; pid: number; mainPid: number; startedAt: Date | null }
   | { kind: "failed"; code: string; message: string; pid: number | null }
   | { kind: "exited"; code: number }
   | { kind: "silent" }
@@ -72,6 +72,7 @@ function word(line: string, raw: RawSinks): ReadyWord | null {
     return {
       kind: "ready",
       pid: m.pid,
+      mainPid: typeof m.mainPid === "number" ? m.mainPid : m.pid,
       startedAt: at !== null && !isNaN(at.getTime()) ? at : null,
     };
   }

@@ -38,7 +38,7 @@ export interface LaunchPlan {
 
 /** How a launch ended, short of an error. */
 export type SpawnOutcome =
-  | { kind: "started"; pid: number; startedAt: Date | null }
+  | { kind: "started"; pid: number; mainPid: number; startedAt: Date | null }
   | { kind: "already-running"; pid: number | null };
 
 function nonce(): string {
@@ -119,7 +119,7 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
     }
     if (word.kind === "ready") {
       child.unref();
-      return { kind: "started", pid: word.pid, startedAt: word.startedAt };
+      return { kind: "started", pid: word.pid, mainPid: word.mainPid, startedAt: word.startedAt };
     }
     // Whatever is left of a start that failed goes, so nothing half-started
     // outlives this call; a daemon that said why is let finish its way out.

@@ -81,7 +81,13 @@ export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
     }
     const outcome = await spawnDaemon(plan);
     if (outcome.kind === "started") {
-      return { ...base, pid: outcome.pid, startedAt: outcome.startedAt, alreadyRunning: false };
+      return {
+        ...base,
+        pid: outcome.pid,
+        startedAt: outcome.startedAt,
+        ...(outcome.mainPid !== outcome.pid ? { mainPid: outcome.mainPid, restarts: 0 } : {}),
+        alreadyRunning: false,
+      };
     }
   }
   throw new DaemonError(

@@ -1,0 +1,203 @@
+// Restart on crash (the `restart` option): a keeper shell holds the
+// pidfile's lock between runs and starts main again; real processes,
+// real kill -9.
+
+import assert from "node:assert/strict";
+import { parsePidFile, type PidFileContent } from "../lib/pidfile.ts";
+import { isAlive, processesWith, type RunOptions, Sandbox, waitFor } from "./_helpers.ts";
+
+function keeperFile(sb: Sandbox): PidFileContent | null {
+  try {
+    return parsePidFile(Deno.readTextFileSync(sb.pidFile));
+  } catch {
+    return null;
+  }
+}
+
+/** The pidfile once the keeper has recorded `restarts` restarts. */
+function afterRestarts(sb: Sandbox, restarts: number): Promise<PidFileContent> {
+  return waitFor(`restart ${restarts} recorded in the pidfile`, () => {
+    const content = keeperFile(sb);
+    return content !== null && content.restarts >= restarts ? content : null;
+  }, 10_000);
+}
+
+/** The process running main now, once it differs from `not`. */
+function mainPid(sb: Sandbox, not: number | null = null): Promise<number> {
+  return waitFor("a running main", () => {
+    const content = keeperFile(sb);
+    const pid = content?.main ?? null;
+    return pid !== null && pid !== not && isAlive(pid) && !content!.starting ? pid : null;
+  }, 10_000);
+}
+
+async function statusJson(sb: Sandbox, o: RunOptions = {}) {
+  const out = await sb.run(["status", "--json"], o);
+  return { code: out.code, status: JSON.parse(out.stdout) };
+}
+
+const keep = (extra: Record<string, unknown> = {}): RunOptions => ({
+  options: { restart: "on-failure", restartDelay: 100, ...extra },
+});
+
+Deno.test("kill -9 of the worker (what the OOM killer does): main runs again, the lock never freed", async () => {
+  await using sb = new Sandbox();
+  const o = keep({ restartDelay: 2000 });
+  const keeper = await sb.start(o);
+  const first = await mainPid(sb);
+  assert.notEqual(first, keeper, "the pidfile names the keeper, which holds the lock");
+  Deno.kill(first, "SIGKILL");
+  const during = await afterRestarts(sb, 1);
+  // Inside the 2 s delay: no main runs, and the keeper still holds the lock.
+  assert.equal(during.main === null || !isAlive(during.main), true);
+  assert.equal(isAlive(first), false);
+  const start = await sb.run(["start"], o);
+  assert.equal(start.code, 0, start.stderr);
+  assert.match(start.stdout, new RegExp(`already running \\(pid ${keeper}\\)`));
+  const { code, status } = await statusJson(sb, o);
+  assert.equal(code, 0, "running during the delay");
+  assert.equal(status.pid, keeper);
+  assert.equal(status.restarts, 1);
+  assert.equal(status.lastExit.reason, "killed by SIGKILL");
+  const second = await mainPid(sb, first);
+  assert.ok(isAlive(second));
+  assert.deepEqual(processesWith(sb.marker).sort(), [second], "one main, nothing else in Deno");
+  const log = sb.readLog();
+  assert.match(log, /daemonize: fx ended \(killed by SIGKILL\); restart 1 in 2000 ms/);
+  assert.equal(log.match(/\[INF\] fx: up/g)?.length, 2, "main ran twice");
+  const stop = await sb.run(["stop"], o);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal(isAlive(second), false);
+  assert.deepEqual(processesWith(sb.marker, true), [], "keeper and copier gone too");
+  assert.equal(sb.exists("app.pid"), false);
+});
+
+Deno.test("a main that throws after a second is started again, with the error and the delay in the log", async () => {
+  await using sb = new Sandbox();
+  const o = { ...keep(), behavior: "crash-after", env: { FIXTURE_CRASH_MS: "1000" } };
+  await sb.start(o);
+  const first = await mainPid(sb);
+  await afterRestarts(sb, 1);
+  const second = await mainPid(sb, first);
+  const log = sb.readLog();
+  assert.match(log, /exiting: main failed \(exit code 1\): Error: crash after 1000 ms/);
+  assert.match(log, /fx ended \(exit code 1\); restart 1 in 100 ms/);
+  assert.match(log, new RegExp(`main up \\(pid ${second}\\)`));
+  assert.equal((await sb.run(["stop"], o)).code, 0);
+});
+
+Deno.test("a crash loop gives up after maxRestarts, says so, and status reads dead (1)", async () => {
+  await using sb = new Sandbox();
+  const o = {
+    ...keep({ restartDelay: 20, maxRestarts: 2 }),
+    behavior: "crash-after",
+    env: { FIXTURE_CRASH_MS: "100" },
+  };
+  await sb.start(o);
+  await waitFor("the keeper to give up", () => keeperFile(sb)?.gaveUp ? true : null, 15_000);
+  await waitFor("nothing left", () => processesWith(sb.marker, true).length === 0);
+  const log = sb.readLog();
+  assert.equal(log.match(/main up \(pid \d+\)/g)?.length, 3, "the first run and 2 restarts");
+  assert.match(log, /restart 1 in 20 ms/);
+  assert.match(log, /restart 2 in 40 ms/, "the delay doubles");
+  assert.match(log, /\[FTL\] daemonize: giving up after 2 restarts: 3 consecutive failures/);
+  const { code, status } = await statusJson(sb, o);
+  assert.equal(code, 1, "dead, pidfile left");
+  assert.equal(status.stale, true);
+  assert.equal(status.restarts, 2);
+});
+
+Deno.test("stop during the delay stops everything, and no main starts after it returns", async () => {
+  await using sb = new Sandbox();
+  const o = keep({ restartDelay: 5000 });
+  await sb.start(o);
+  const first = await mainPid(sb);
+  Deno.kill(first, "SIGKILL");
+  await afterRestarts(sb, 1);
+  const t0 = performance.now();
+  const stop = await sb.run(["stop"], o);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.ok(performance.now() - t0 < 2000, "stop did not wait out the 5 s delay");
+  assert.deepEqual(processesWith(sb.marker, true), []);
+  assert.equal(sb.exists("app.pid"), false);
+  const ups = sb.readLog().match(/\[INF\] fx: up/g)?.length;
+  // Give a main started by mistake time to log.
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(sb.readLog().match(/\[INF\] fx: up/g)?.length, ups);
+  assert.equal(ups, 1);
+});
+
+Deno.test('restart: "never" leaves a killed daemon dead: status 1, no keeper left', async () => {
+  await using sb = new Sandbox();
+  const pid = await sb.start();
+  Deno.kill(pid, "SIGKILL");
+  await waitFor("the keeper to go", () => processesWith(sb.marker, true).length === 0);
+  const status = await sb.run(["status"]);
+  assert.equal(status.code, 1);
+  assert.doesNotMatch(sb.readLog(), /restart 1/);
+  assert.match(sb.readLog(), /daemon was killed by SIGKILL|killed by SIGKILL/);
+});
+
+Deno.test('restart: "always" starts main again after it returns', async () => {
+  await using sb = new Sandbox();
+  const o = { options: { restart: "always", restartDelay: 50 }, behavior: "crash-after" };
+  // crash-after returns cleanly when stopped; here main returns by itself.
+  await sb.start({ ...o, behavior: "returns" });
+  await afterRestarts(sb, 2);
+  assert.match(sb.readLog(), /fx ended \(exit code 0\); restart 1 in 50 ms/);
+  assert.equal((await sb.run(["stop"], o)).code, 0);
+  assert.deepEqual(processesWith(sb.marker, true), []);
+});
+
+Deno.test("20 concurrent starts of a crashing daemon leave one keeper and at most one main", async () => {
+  await using sb = new Sandbox();
+  const o = {
+    ...keep({ restartDelay: 20 }),
+    behavior: "crash-after",
+    env: { FIXTURE_CRASH_MS: "150" },
+  };
+  const starts = await Promise.all(Array.from({ length: 20 }, () => sb.run(["start"], o)));
+  for (const out of starts) assert.equal(out.code, 0, out.stderr);
+  const keepers = new Set(starts.map((out) => /\(pid (\d+)\)/.exec(out.stdout)?.[1]));
+  assert.equal(keepers.size, 1, `every start names the one keeper: ${[...keepers]}`);
+  let most = 0;
+  const deadline = performance.now() + 1500;
+  while (performance.now() < deadline) {
+    most = Math.max(most, processesWith(sb.marker).length);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.ok(most <= 1, `at most one main at a time, saw ${most}`);
+  assert.ok((keeperFile(sb)?.restarts ?? 0) >= 1, "it did crash meanwhile");
+  assert.equal((await sb.run(["stop"], o)).code, 0);
+  assert.deepEqual(processesWith(sb.marker, true), []);
+});
+
+Deno.test("reload and restart behave with a keeper as without one", async () => {
+  await using sb = new Sandbox();
+  const o = keep();
+  const keeper = await sb.start(o);
+  const first = await mainPid(sb);
+  const reload = await sb.run(["reload"], o);
+  assert.equal(reload.code, 0, reload.stderr);
+  await waitFor("onReload in the log", () => sb.readLog().includes("onReload called"));
+  const restart = await sb.run(["restart"], o);
+  assert.equal(restart.code, 0, restart.stderr);
+  assert.match(restart.stdout, new RegExp(`stopped fx \\(pid ${keeper}\\)\\nstarted fx`));
+  assert.equal(isAlive(first), false);
+  await mainPid(sb, first);
+  assert.equal((await sb.run(["stop"], o)).code, 0);
+});
+
+Deno.test("run with restart starts main again in the foreground, and SIGTERM still ends it", async () => {
+  await using sb = new Sandbox();
+  const child = await sb.foreground({
+    ...keep({ restartDelay: 20 }),
+    behavior: "crash-after",
+    env: { FIXTURE_CRASH_MS: "100" },
+  });
+  await waitFor("a restart in the foreground", () => /restart 2 in 40 ms/.test(sb.readLog()));
+  child.kill("SIGTERM");
+  const status = await child.status;
+  assert.equal(status.code, 0);
+  assert.match(sb.readLog(), /exiting: stopped by SIGTERM \(exit code 0\)/);
+});
