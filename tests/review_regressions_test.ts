@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { Daemon } from "../mod.ts";
-import { isAlive, processesWith, procState, Sandbox, waitFor } from "./_helpers.ts";
+import { processesWith, procState, Sandbox, waitFor } from "./_helpers.ts";
 
 Deno.test("a launcher narrowed by --deny-* never starts a daemon with more: denoArgs must repeat the denial", async () => {
   await using sb = new Sandbox();
