@@ -43,6 +43,33 @@ export async function waitFor<T>(
   }
 }
 
+const ROOT = new URL("../", import.meta.url);
+
+/**
+ * Makes `dir` a project that imports this package: a deno.json mapping
+ * "@daemonize/daemon" to this repository's mod.ts (and LogTape as the
+ * repository pins it), and the repository's lock. Scripts run from `dir`
+ * then resolve as in a user's project, without writing into the repository.
+ */
+export function usePackage(dir: string): void {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
+  const imports = { ...config.imports, "@daemonize/daemon": new URL("mod.ts", ROOT).href };
+  Deno.writeTextFileSync(`${dir}/deno.json`, JSON.stringify({ imports }, null, 2) + "\n");
+  Deno.copyFileSync(new URL("deno.lock", ROOT), `${dir}/deno.lock`);
+}
+
+/** Copies the directory `from` into `to`, except log and pid files. */
+export function copyTree(from: string, to: string): void {
+  Deno.mkdirSync(to, { recursive: true });
+  for (const entry of Deno.readDirSync(from)) {
+    const source = `${from}/${entry.name}`;
+    if (entry.isDirectory) copyTree(source, `${to}/${entry.name}`);
+    else if (entry.isFile && !/\.(log|pid)$/.test(entry.name)) {
+      Deno.copyFileSync(source, `${to}/${entry.name}`);
+    }
+  }
+}
+
 /** The process state letter from /proc (Z for a zombie), or null when there is no such process. */
 export function procState(pid: number): string | null {
   try {
