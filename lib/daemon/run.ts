@@ -241,8 +241,9 @@ export async function runDaemon(
       ready = true;
       faultPoint("daemon-before-ready");
       lock?.markReady();
-      if (daemon) tellLauncher({ ok: true, pid: Deno.pid });
+      // Logged first, so that the log says "started" once start has returned.
       log.library.info(`started ${options.name} (pid ${Deno.pid})`);
+      if (daemon) tellLauncher({ ok: true, pid: Deno.pid });
       notify("READY=1");
     },
   };
