@@ -6,6 +6,7 @@
 // narrow grants the library needs.
 
 import assert from "node:assert/strict";
+import * as launch from "../lib/_launch.ts";
 import { Sandbox } from "./_helpers.ts";
 
 const LIB = new URL("../lib/", import.meta.url).href;
@@ -13,15 +14,17 @@ const NAMES = ["read", "write", "net", "env", "sys", "run", "ffi", "import"];
 
 const PROBE = `
 import { missingRunGrants, permissionFlags } from "${LIB}launcher/_permissions.ts";
-import { LAUNCH_ENV, READY_FD_PATH } from "${LIB}_launch.ts";
+import * as launch from "${LIB}_launch.ts";
 const { denoArgs, commands } = JSON.parse(Deno.args[0]);
 const grants = Object.fromEntries(${JSON.stringify(NAMES)}.map((name) => {
   const status = Deno.permissions.querySync({ name });
   return [name, status.state === "granted" && status.partial ? "partial" : status.state];
 }));
 const library = {
-  launchEnv: Deno.permissions.querySync({ name: "env", variable: LAUNCH_ENV }).state,
-  readyFd: Deno.permissions.querySync({ name: "write", path: READY_FD_PATH }).state,
+  launchEnv: Deno.permissions.querySync({ name: "env", variable: launch.LAUNCH_ENV }).state,
+  readyFd: launch.READY_FD_PATH === undefined
+    ? "not needed"
+    : Deno.permissions.querySync({ name: "write", path: launch.READY_FD_PATH }).state,
 };
 let flags = null, error = null;
 try {
@@ -57,7 +60,13 @@ async function probe(
   return JSON.parse(stdout);
 }
 
-const LIBRARY_ONLY = ["--allow-env=DAEMONIZE_LAUNCH", "--allow-write=/dev/fd/3"];
+// What the daemon needs whatever the user granted: to read its launch spec,
+// and (where readiness goes through a descriptor path) to write to it.
+const READY_FD_PATH = (launch as Record<string, unknown>).READY_FD_PATH;
+const LIBRARY_ONLY = [
+  `--allow-env=${launch.LAUNCH_ENV}`,
+  ...(typeof READY_FD_PATH === "string" ? [`--allow-write=${READY_FD_PATH}`] : []),
+];
 const EACH = NAMES.map((name) => `--allow-${name}`);
 
 const cases: { flags: string[]; denoArgs?: string[]; daemon: string[]; partial?: string }[] = [
@@ -104,7 +113,10 @@ for (const c of cases) {
     // As spawn builds it: the computed flags, then the user's denoArgs.
     const daemon = await probe(sb, [...launcher.flags!, ...denoArgs], denoArgs);
     assert.deepEqual(daemon.grants, launcher.grants, "the same grants as the launcher, no more");
-    assert.deepEqual(daemon.library, { launchEnv: "granted", readyFd: "granted" });
+    assert.deepEqual(daemon.library, {
+      launchEnv: "granted",
+      readyFd: READY_FD_PATH === undefined ? "not needed" : "granted",
+    });
   });
 }
 
