@@ -57,9 +57,9 @@ for (const end of ["return", "exit"]) {
 Deno.test("a lone line is in the file before the daemon's event loop turns again (tail -f)", async () => {
   await using sb = new Sandbox();
   const pid = await sb.start({ behavior: "lone-line" });
-  await waitFor("the daemon up", () => sb.readLog().includes("SIGUSR2 logs a lone line"));
+  await waitFor("the daemon up", () => sb.readLog().includes("log-now logs a lone line"));
   for (const n of [1, 2]) {
-    Deno.kill(pid, "SIGUSR2");
+    Deno.writeTextFileSync(sb.path("log-now"), "");
     const seen = await waitFor(`lone line ${n}`, () => {
       const json = sb.readLog("lone.json");
       return json.includes(`a lone line ${n}"`) && JSON.parse(json);
