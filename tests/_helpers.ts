@@ -10,22 +10,63 @@ export interface Output {
   stderr: string;
 }
 
-/** Polls `check` until it returns a truthy value or `ms` pass; returns the value or throws. */
+/**
+ * Polls `check` until it returns a truthy value or `ms` pass; returns the value or throws.
+ * The deadline fires even while an asynchronous `check` is still pending (a
+ * read from a silent pipe, say); a synchronous check cannot be interrupted,
+ * so keep those short.
+ */
 export async function waitFor<T>(
   what: string,
   check: () => T | Promise<T>,
   ms = 5000,
 ): Promise<NonNullable<T>> {
   const deadline = performance.now() + ms;
-  let pause = 2;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (performance.now() > deadline) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+  const expired = () => new Error(`timed out after ${ms} ms waiting for ${what}`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(expired()), ms);
+  });
+  late.catch(() => {}); // it only matters while raced
+  try {
+    let pause = 2;
+    for (;;) {
+      const value = await Promise.race([check(), late]);
+      if (value) return value as NonNullable<T>;
+      const left = deadline - performance.now();
+      if (left <= 0) throw expired();
+      await new Promise((r) => setTimeout(r, Math.min(pause, left)));
+      pause = Math.min(pause * 2, 50);
     }
-    await new Promise((r) => setTimeout(r, pause));
-    pause = Math.min(pause * 2, 50);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const ROOT = new URL("../", import.meta.url);
+
+/**
+ * Makes `dir` a project that imports this package: a deno.json mapping
+ * "@daemonize/daemon" to this repository's mod.ts (and LogTape as the
+ * repository pins it), and the repository's lock. Scripts run from `dir`
+ * then resolve as in a user's project, without writing into the repository.
+ */
+export function usePackage(dir: string): void {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("deno.json", ROOT)));
+  const imports = { ...config.imports, "@daemonize/daemon": new URL("mod.ts", ROOT).href };
+  Deno.writeTextFileSync(`${dir}/deno.json`, JSON.stringify({ imports }, null, 2) + "\n");
+  Deno.copyFileSync(new URL("deno.lock", ROOT), `${dir}/deno.lock`);
+}
+
+/** Copies the directory `from` into `to`, except log and pid files. */
+export function copyTree(from: string, to: string): void {
+  Deno.mkdirSync(to, { recursive: true });
+  for (const entry of Deno.readDirSync(from)) {
+    const source = `${from}/${entry.name}`;
+    if (entry.isDirectory) copyTree(source, `${to}/${entry.name}`);
+    else if (entry.isFile && !/\.(log|pid)$/.test(entry.name)) {
+      Deno.copyFileSync(source, `${to}/${entry.name}`);
+    }
   }
 }
 

@@ -49,40 +49,48 @@ Deno.test("logs without a log file: a clear error, exit 1", async () => {
   assert.match(unset.stderr, /option "logFile" is not set/);
 });
 
-Deno.test("logs -f follows new lines across a rotation until Ctrl-C", async () => {
+Deno.test("logs -f follows new lines across a rotation until Ctrl-C, each line once", async () => {
   await using sb = new Sandbox();
   const pid = await sb.start();
   const follower = sb.command(["logs", "-f", "-n", "1"]).spawn();
   sb.extraPids.push(follower.pid);
-  const reader = follower.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
-  const until = async (what: string) => {
-    await waitFor(`"${what}" from logs -f`, async () => {
-      while (!seen.includes(what)) {
-        const { value, done } = await reader.read();
-        if (done) return false;
-        seen += value;
-      }
-      return true;
-    });
-  };
+  const pumped = (async () => {
+    for await (const text of follower.stdout.pipeThrough(new TextDecoderStream())) seen += text;
+  })();
+  const count = (text: string, what: string) => text.split(what).length - 1;
+  const until = (what: string, times = 1) =>
+    waitFor(`"${what}" ${times} time(s) from logs -f`, () => count(seen, what) >= times);
   await until("started fx");
   Deno.kill(pid, "SIGHUP");
   await until("onReload called");
   Deno.renameSync(sb.logFile, sb.path("app.log.1"));
   Deno.kill(pid, "SIGHUP");
-  await until("reload: SIGHUP\n"); // the first one, before the rename
+  // The second reload is written to the new file only: seeing it means the
+  // follower moved over.
   await waitFor(
     "the second reload in the new file",
     () => sb.readLog().includes("onReload called"),
   );
-  await sb.run(["stop"]);
+  assert.equal(count(sb.readLog("app.log.1"), "onReload called"), 1);
+  await until("onReload called", 2);
+  assert.equal((await sb.run(["stop"])).code, 0);
   await until("exiting: stopped by SIGTERM");
   follower.kill("SIGINT");
-  reader.releaseLock();
-  await follower.stdout.cancel().catch(() => {});
   assert.equal((await follower.status).code, 0);
+  await pumped;
   await follower.stderr.cancel();
+  const messages = seen.trimEnd().split("\n").map((line) => line.replace(/^.*? \[\w+\] /, ""));
+  assert.deepEqual(messages, [
+    `daemonize: started fx (pid ${pid})`,
+    "daemonize: reload: SIGHUP",
+    "fx: onReload called",
+    "daemonize: reload: SIGHUP",
+    "fx: onReload called",
+    "daemonize: stopping: SIGTERM",
+    "fx: down",
+    "daemonize: exiting: stopped by SIGTERM (exit code 0)",
+  ]);
 });
 
 Deno.test("start, stop and status print one JSON object with --json", async () => {

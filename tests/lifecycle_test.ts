@@ -112,6 +112,7 @@ Deno.test("a daemon whose event loop is blocked is killed after stopTimeout", as
   await using sb = new Sandbox();
   const options = { stopTimeout: 300 };
   const pid = await sb.start({ behavior: "busy", options });
+  await waitFor("the event loop to be blocked", () => sb.exists("blocking"));
   const out = await sb.run(["stop"], { options });
   assert.equal(out.code, 0, out.stderr);
   assert.match(out.stdout, /after SIGKILL/);

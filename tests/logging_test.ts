@@ -2,7 +2,7 @@
 // lost on exit; SIGHUP reopens; raw output lands in files.
 
 import assert from "node:assert/strict";
-import { Sandbox, waitFor } from "./_helpers.ts";
+import { isAlive, Sandbox, waitFor } from "./_helpers.ts";
 
 Deno.test("ctx.logger, a getLogger() in another module and the library all write to the one log file", async () => {
   await using sb = new Sandbox();
@@ -26,27 +26,50 @@ Deno.test("20 000 lines logged right before stop are all on disk, in order, when
   lines.forEach((line, i) => assert.ok(line.endsWith(`burst: line ${i + 1}`), line));
 });
 
-Deno.test("lines logged while stop is already waiting are flushed before the daemon exits", async () => {
-  await using sb = new Sandbox();
-  await sb.start({ behavior: "burst", env: { FIXTURE_LINES: "50000" } });
-  const out = await sb.run(["stop"]); // races the burst
-  assert.equal(out.code, 0);
-  const log = sb.readLog();
-  const count = log.split("\n").filter((l) => l.includes("burst: line ")).length;
-  // The burst runs in one macrotask, so SIGTERM is handled either before or after all of it.
-  assert.ok(count === 0 || count === 50_000, `all or nothing of the burst, got ${count}`);
-  assert.match(log.trimEnd().split("\n").at(-1)!, /exiting: stopped by SIGTERM/);
-});
+for (const end of ["return", "exit"]) {
+  const how = end === "exit" ? "Deno.exit(0) in the turn of the last line" : "main returning";
+  Deno.test(`lines logged while stop is already waiting are all on disk when stop returns (then ${how})`, async () => {
+    await using sb = new Sandbox();
+    const o = { behavior: "burst-on-stop", env: { FIXTURE_LINES: "30000", FIXTURE_END: end } };
+    await sb.start(o);
+    await waitFor(
+      "the daemon up",
+      () => sb.readLog().includes("will log 30000 lines when stopped"),
+    );
+    assert.doesNotMatch(sb.readLog(), /burst: line /, "nothing of the burst before stop");
+    const out = await sb.run(["stop", "--json"], o);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(JSON.parse(out.stdout).killed, false, "the daemon ended by itself");
+    const log = sb.readLog().trimEnd().split("\n");
+    const stopping = log.findIndex((l) => l.endsWith("daemonize: stopping: SIGTERM"));
+    const burst = log.flatMap((l, at) => l.includes("burst: line ") ? [[l, at] as const] : []);
+    assert.ok(stopping >= 0 && burst[0][1] > stopping, "the burst began once stop had signalled");
+    assert.equal(burst.length, 30_000);
+    burst.forEach(([line], i) => assert.ok(line.endsWith(`burst: line ${i + 1}`), line));
+    const last = end === "exit"
+      ? /exiting: the program ended the process \(exit code 0\)$/
+      : /exiting: stopped by SIGTERM \(exit code 0\)$/;
+    assert.equal(burst.at(-1)![1], log.length - 2, "then only the reason");
+    assert.match(log.at(-1)!, last);
+  });
+}
 
-Deno.test("a lone line reaches the file while the daemon keeps running (tail -f)", async () => {
+Deno.test("a lone line is in the file before the daemon's event loop turns again (tail -f)", async () => {
   await using sb = new Sandbox();
-  const pid = await sb.start();
-  Deno.kill(pid, "SIGHUP");
-  await waitFor(
-    "the reload line on disk",
-    () => sb.readLog().includes("daemonize: reload: SIGHUP"),
-    1000,
-  );
+  const pid = await sb.start({ behavior: "lone-line" });
+  await waitFor("the daemon up", () => sb.readLog().includes("log-now logs a lone line"));
+  for (const n of [1, 2]) {
+    Deno.writeTextFileSync(sb.path("log-now"), "");
+    const seen = await waitFor(`lone line ${n}`, () => {
+      const json = sb.readLog("lone.json");
+      return json.includes(`a lone line ${n}"`) && JSON.parse(json);
+    });
+    // The daemon read its own log file right after the log call, in the same
+    // turn: the sink wrote the line during the call, deferring nothing.
+    assert.deepEqual(seen, { line: `a lone line ${n}`, inFile: true });
+  }
+  assert.ok(isAlive(pid), "still running");
+  assert.match(sb.readLog(), /\[INF\] fx: a lone line 2\n$/);
 });
 
 Deno.test("SIGHUP reopens the log file: after a rename new lines go to a fresh file and onReload runs", async () => {

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { COMMANDS } from "../lib/cli.ts";
-import { Sandbox } from "./_helpers.ts";
+import { Sandbox, usePackage } from "./_helpers.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const README = Deno.readTextFileSync(`${ROOT}README.md`);
@@ -51,33 +51,29 @@ Deno.test("the README's commands table lists every command", () => {
 Deno.test("the README's quick start works word for word", async () => {
   await using sb = new Sandbox();
   const code = /```ts\n(\/\/ app\.ts\n[\s\S]*?)```/.exec(README)![1];
-  // Inside the repository, so that deno.json maps "@daemonize/daemon" to mod.ts.
-  Deno.mkdirSync(`${ROOT}.tmp`, { recursive: true });
-  const app = Deno.makeTempFileSync({ dir: `${ROOT}.tmp`, prefix: "quickstart-", suffix: ".ts" });
+  // A user's project: app.ts beside a deno.json that maps "@daemonize/daemon".
+  usePackage(sb.dir);
+  const app = sb.path("app.ts");
   Deno.writeTextFileSync(app, code);
-  try {
-    const run = (command: string) =>
-      new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", app, command],
-        cwd: sb.dir,
-        env: sb.envMarker(),
-      })
-        .output();
-    const start = await run("start");
-    assert.equal(start.code, 0, new TextDecoder().decode(start.stderr));
-    assert.match(new TextDecoder().decode(start.stdout), /^started app \(pid \d+\)\n$/);
-    assert.equal((await run("status")).code, 0);
-    // The loop's 1 s sleep began when the daemon started: a sleep that
-    // ignored the signal would hold stop for most of that second.
-    const t0 = performance.now();
-    const stop = await run("stop");
-    const took = performance.now() - t0;
-    assert.match(new TextDecoder().decode(stop.stdout), /^stopped app \(pid \d+\)\n$/);
-    assert.ok(took < 600, `stop took ${Math.round(took)} ms: the quick start's sleep must abort`);
-    const log = sb.readLog("app.log");
-    assert.match(log, /\[INF\] app: worker up/);
-    assert.match(log, /\[INF\] app·db: any module logs into the same file/);
-  } finally {
-    Deno.removeSync(app);
-  }
+  const run = (command: string) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", app, command],
+      cwd: sb.dir,
+      env: sb.envMarker(),
+    })
+      .output();
+  const start = await run("start");
+  assert.equal(start.code, 0, new TextDecoder().decode(start.stderr));
+  assert.match(new TextDecoder().decode(start.stdout), /^started app \(pid \d+\)\n$/);
+  assert.equal((await run("status")).code, 0);
+  // The loop's 1 s sleep began when the daemon started: a sleep that
+  // ignored the signal would hold stop for most of that second.
+  const t0 = performance.now();
+  const stop = await run("stop");
+  const took = performance.now() - t0;
+  assert.match(new TextDecoder().decode(stop.stdout), /^stopped app \(pid \d+\)\n$/);
+  assert.ok(took < 600, `stop took ${Math.round(took)} ms: the quick start's sleep must abort`);
+  const log = sb.readLog("app.log");
+  assert.match(log, /\[INF\] app: worker up/);
+  assert.match(log, /\[INF\] app·db: any module logs into the same file/);
 });

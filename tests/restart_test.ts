@@ -22,12 +22,12 @@ function afterRestarts(sb: Sandbox, restarts: number): Promise<PidFileContent> {
   }, 10_000);
 }
 
-/** The process running main now, once it differs from `not`. */
+/** The process running main now, once it differs from `not` and has said it started. */
 function mainPid(sb: Sandbox, not: number | null = null): Promise<number> {
   return waitFor("a running main", () => {
-    const content = keeperFile(sb);
-    const pid = content?.main ?? null;
-    return pid !== null && pid !== not && isAlive(pid) && !content!.starting ? pid : null;
+    const pid = keeperFile(sb)?.main ?? null;
+    const started = pid !== null && sb.readLog().includes(`started fx (pid ${pid})`);
+    return pid !== null && pid !== not && isAlive(pid) && started ? pid : null;
   }, 10_000);
 }
 

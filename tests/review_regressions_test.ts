@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { Daemon } from "../mod.ts";
-import { isAlive, processesWith, Sandbox, waitFor } from "./_helpers.ts";
+import { processesWith, procState, Sandbox, waitFor } from "./_helpers.ts";
 
 Deno.test("a launcher narrowed by --deny-* never starts a daemon with more: denoArgs must repeat the denial", async () => {
   await using sb = new Sandbox();
@@ -110,10 +110,16 @@ for (const mode of ["-x", "-s"] as const) {
 
 Deno.test("lines logged just before the event loop blocks are on disk while it is blocked", async () => {
   await using sb = new Sandbox();
-  const pid = await sb.start({ behavior: "log-then-block", options: { stopTimeout: 200 } });
-  await waitFor("both lines on disk", () => sb.readLog().includes("before block 2"), 1000);
-  assert.ok(isAlive(pid), "still blocked, not exited");
-  assert.match((await sb.run(["stop"], { options: { stopTimeout: 200 } })).stdout, /after SIGKILL/);
+  const options = { stopTimeout: 200 };
+  // The lines and the endless loop run in one turn, so only a write made
+  // during the log call itself can put them on disk.
+  const pid = await sb.start({ behavior: "log-and-block", options });
+  await waitFor("both lines on disk", () => sb.readLog().includes("last words 2\n"));
+  assert.match(sb.readLog(), /fx: last words 1\n.*fx: last words 2\n$/);
+  assert.equal(procState(pid), "R", "still spinning in the loop, not exited");
+  const stop = await sb.run(["stop"], { options });
+  assert.match(stop.stdout, /after SIGKILL/);
+  assert.doesNotMatch(sb.readLog(), /stopping: SIGTERM/, "the event loop never turned again");
 });
 
 Deno.test("a daemon killed before ready while a grandchild keeps the pipe open fails start at once", async () => {

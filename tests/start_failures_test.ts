@@ -49,7 +49,11 @@ Deno.test("start fails when the daemon exits before ready, naming its exit code"
 Deno.test('readiness "notify": start returns only after ctx.ready()', async () => {
   await using sb = new Sandbox();
   await sb.start({ behavior: "notify", options: { readiness: "notify" } });
+  // main logs "listening" 150 ms in, in the turn that calls ctx.ready(); the
+  // daemon logs "started" before it tells the launcher.
   const log = sb.readLog();
+  assert.match(log, /fx: listening\n/, "start returned only after ctx.ready()");
+  assert.match(log, /daemonize: started fx/, "the log says started once start has returned");
   assert.ok(
     log.indexOf("fx: listening") < log.indexOf("daemonize: started fx"),
     "started is logged after main's ready",
