@@ -61,6 +61,7 @@ Deno.test("kill -9 of the worker (what the OOM killer does): main runs again, th
   assert.equal(status.lastExit.reason, "killed by SIGKILL");
   const second = await mainPid(sb, first);
   assert.ok(isAlive(second));
+  await waitFor("the keeper's line", () => sb.readLog().includes("restart 1 in 2000 ms"));
   assert.deepEqual(processesWith(sb.marker).sort(), [second], "one main, nothing else in Deno");
   const log = sb.readLog();
   assert.match(log, /daemonize: fx ended \(killed by SIGKILL\); restart 1 in 2000 ms/);
@@ -79,6 +80,7 @@ Deno.test("a main that throws after a second is started again, with the error an
   const first = await mainPid(sb);
   await afterRestarts(sb, 1);
   const second = await mainPid(sb, first);
+  await waitFor("the keeper's line", () => sb.readLog().includes("restart 1 in 100 ms"));
   const log = sb.readLog();
   assert.match(log, /exiting: main failed \(exit code 1\): Error: crash after 1000 ms/);
   assert.match(log, /fx ended \(exit code 1\); restart 1 in 100 ms/);
@@ -144,6 +146,7 @@ Deno.test('restart: "always" starts main again after it returns', async () => {
   // crash-after returns cleanly when stopped; here main returns by itself.
   await sb.start({ ...o, behavior: "returns" });
   await afterRestarts(sb, 2);
+  await waitFor("the restart in the log", () => sb.readLog().includes("restart 2 in 50 ms"));
   assert.match(sb.readLog(), /fx ended \(exit code 0\); restart 1 in 50 ms/);
   assert.equal((await sb.run(["stop"], o)).code, 0);
   assert.deepEqual(processesWith(sb.marker, true), []);
