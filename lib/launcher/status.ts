@@ -6,8 +6,9 @@
  */
 
 import { requirePidFile } from "../options.ts";
-import { holderPid, holdsLock, probePidFile } from "../pidfile.ts";
+import { holderPid, probePidFile } from "../pidfile.ts";
 import type { DaemonStatus, ResolvedDaemonOptions } from "../types.ts";
+import { proveHolder } from "./_holder.ts";
 import { assertSupported } from "./_platform.ts";
 
 /**
@@ -44,8 +45,12 @@ export async function daemonStatus(
     case "held":
       try {
         const written = state.pid ?? await holderPid(state.file, 500);
-        // A pid written by someone else than the holder is not reported.
-        const pid = written !== null && holdsLock(state.file, written) === false ? null : written;
+        // A pid the kernel shows is not the holder is not reported; one it
+        // may not be asked about is (status signals nobody).
+        const pid = written !== null &&
+            proveHolder(written, state.file, pidFile).kind === "not-holder"
+          ? null
+          : written;
         return {
           ...base,
           running: true,
