@@ -176,7 +176,9 @@ function unprovable(pidFile: string, pid: number, proof: LockProof): DaemonError
     case "no-proc":
       return new DaemonError(
         "UNSUPPORTED",
-        `cannot prove that ${what} holds the pidfile's lock: there is no /proc here (Linux only); refusing to signal a pid on trust`,
+        `cannot prove that ${what} holds the pidfile's lock: ${
+          Deno.build.os === "linux" ? "/proc is not mounted" : `${Deno.build.os} has no /proc`
+        }, and the proof reads Linux's /proc; refusing to signal a pid on trust`,
       );
     default:
       return new DaemonError(

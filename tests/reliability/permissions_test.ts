@@ -150,3 +150,39 @@ Deno.test({
     assert.equal((await sb.run(["stop"])).code, 0);
   },
 });
+
+Deno.test({
+  name: `no /proc (unmounted in a private mount namespace): UNSUPPORTED, nobody signalled${
+    Deno.uid() === 0 ? "" : " [ignored: needs root for unshare --mount]"
+  }`,
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    await using sb = new Sandbox();
+    const daemon = await sb.start();
+    const app = new URL("../fixtures/app.ts", import.meta.url).pathname;
+    for (const flags of [["-A"], narrow(sb)]) {
+      const out = await new Deno.Command("unshare", {
+        args: [
+          "--mount",
+          "/bin/sh",
+          "-c",
+          'umount -l /proc && exec "$@"',
+          "sh",
+          Deno.execPath(),
+          "run",
+          ...flags,
+          app,
+          "stop",
+        ],
+        cwd: sb.dir,
+        env: { ...sb.envMarker(), NO_COLOR: "1" },
+        stdin: "null",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 1, stderr);
+      assert.match(stderr, /\/proc is not mounted.*refusing to signal a pid on trust/);
+    }
+    assert.ok(isAlive(daemon), "the daemon was not signalled");
+    assert.equal((await sb.run(["stop"])).code, 0);
+  },
+});
