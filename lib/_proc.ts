@@ -32,8 +32,8 @@ export type LockProof =
 
 /**
  * Whether one /proc/PID/fdinfo/N text shows an exclusive flock. Linux lists
- * there only the locks owned by that open file description, and every
- * waiter on them with "->"; only a granted lock counts.
+ * there only the locks owned by that open file description; a line with
+ * "->" (a waiter, as /proc/locks prints them) would not count.
  */
 function hasWriteFlock(fdinfo: string): boolean {
   return fdinfo.split("\n").some((line) =>
@@ -109,10 +109,9 @@ export function procLockProof(pid: number, file: Deno.FileInfo): LockProof {
 }
 
 /**
- * The same as `procLockProof(pid, info)`, as true (holder), false (not the
- * holder) or null (cannot tell).
- *
- * @deprecated Use `procLockProof`, which also says why it cannot tell.
+ * `procLockProof(pid, info)` as true (holder), false (not the holder) or
+ * null (cannot tell), for lib/pidfile.ts's `holdsLock`; the launcher uses
+ * `proveHolder` (lib/launcher/_holder.ts), which also says why it cannot.
  */
 export function holdsFlock(pid: number, info: Deno.FileInfo): boolean | null {
   const proof = procLockProof(pid, info);

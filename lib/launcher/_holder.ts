@@ -156,7 +156,7 @@ export type Holder =
   | { kind: "none"; pid: number | null; stale: boolean; removed: boolean }
   | { kind: "holder"; pid: number; file: Deno.FsFile };
 
-/** Why `pid` cannot be proven the holder, for a pid no daemon can be. */
+/** Why `pid`, which cannot be proven the holder, cannot be a daemon either. */
 function impossible(pid: number): string | null {
   if (pid === 1) return "which is init";
   if (pid === Deno.ppid) return "which is the process that ran this command";
@@ -216,7 +216,8 @@ export async function findHolder(pidFile: string): Promise<Holder> {
     else {
       proof = proveHolder(pid, file, pidFile);
       if (proof.kind === "holder") return { kind: "holder", pid, file };
-      why = proof.kind === "not-holder" ? "which does not hold its lock" : impossible(pid);
+      if (proof.kind === "not-holder") why = "which does not hold its lock";
+      else if (proof.kind !== "other-user") why = impossible(pid);
     }
 
     const changed = await changes(
