@@ -393,7 +393,7 @@ async function supervise(life: Life): Promise<never> {
         );
       }
     }
-    if (ending.failed && life.stopSignal === null) life.exit(1, ending.why, ending.error);
+    if (ending.failed) life.exit(1, ending.why, ending.error);
     const stop = life.stopSignal;
     if (!life.wasReady && stop !== null) life.exit(0, `stopped by ${stop} before it was ready`);
     if (!life.wasReady) {

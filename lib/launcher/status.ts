@@ -6,9 +6,9 @@
  */
 
 import { requirePidFile } from "../options.ts";
-import { holdsFlock } from "../_proc.ts";
 import { isFree, type PidFileContent, readPidFile } from "../pidfile.ts";
 import type { DaemonStatus, ResolvedDaemonOptions } from "../types.ts";
+import { proveHolder } from "./_holder.ts";
 import { assertSupported } from "./_platform.ts";
 import { heldContent, probePidFile } from "./_probe.ts";
 
@@ -53,15 +53,17 @@ export async function daemonStatus(
       const content = state.content ?? await heldContent(file, 500);
       // Let go meanwhile (a daemon on its way out): look again.
       if (content === null && isFree(file) && attempt < 3) continue;
-      // A pid that the kernel says does not hold the lock is not reported:
-      // it was forged, or its holder just let go or rewrote it (look again).
-      const proof = content === null ? null : holdsFlock(content.pid, file.statSync());
+      // A pid that the kernel shows is not the holder is not reported: it
+      // was forged, or its holder just let go or rewrote it (look again).
+      // One it may not be asked about is (status signals nobody).
+      const notHolder = content !== null &&
+        proveHolder(content.pid, file, pidFile).kind === "not-holder";
       const moved = () => isFree(file) || readPidFile(file)?.pid !== content?.pid;
-      if (proof === false && attempt < 3 && moved()) continue;
+      if (notHolder && attempt < 3 && moved()) continue;
       return {
         ...base,
         running: true,
-        pid: proof === false ? null : content?.pid ?? null,
+        pid: notHolder ? null : content?.pid ?? null,
         startedAt: content?.startedAt ?? state.since,
         stale: false,
         stopping: content?.stopping ?? false,

@@ -93,3 +93,36 @@ Deno.test("a held pidfile naming the caller itself is refused by the controller"
   Deno.writeTextFileSync(sb.pidFile, `${daemon}\n`);
   assert.equal((await app.stop()).stoppedPid, daemon);
 });
+
+// Without --allow-all Deno cannot read /proc; stop once trusted a pid that
+// stayed the same 5 ms apart and sent a forged stranger SIGTERM, then SIGKILL.
+for (
+  const [label, run] of [
+    ["--allow-run", "--allow-run"],
+    ["--allow-run=/bin/sh,<deno>", `--allow-run=/bin/sh,${Deno.execPath()}`],
+  ]
+) {
+  Deno.test(`without --allow-all (${label}): a stranger forged into a held pidfile is never signalled`, async () => {
+    await using sb = new Sandbox();
+    const live = stranger(sb);
+    const daemon = await sb.start();
+    const denoFlags = ["--allow-env", `--allow-read=${sb.dir}`, `--allow-write=${sb.dir}`, run];
+    Deno.writeTextFileSync(sb.pidFile, `${live.pid}\n`);
+    for (const command of ["stop", "reload", "restart"]) {
+      const out = await sb.run([command], { denoFlags });
+      assert.equal(out.code, 1, `${command}: ${out.stdout}`);
+      assert.match(out.stderr, /which does not hold its lock; refusing to signal it/, command);
+    }
+    const status = await sb.run(["status", "--json"], { denoFlags });
+    assert.equal(status.code, 0);
+    assert.equal(JSON.parse(status.stdout).pid, null, "status does not repeat the forged pid");
+    assert.ok(isAlive(live.pid), "the stranger was not signalled");
+    assert.ok(isAlive(daemon), "nor was the daemon");
+    Deno.writeTextFileSync(sb.pidFile, `${daemon}\n`);
+    const stop = await sb.run(["stop"], { denoFlags });
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.ok(!isAlive(daemon), "the real daemon is stopped through the same proof");
+    live.kill("SIGKILL");
+    await live.status;
+  });
+}
