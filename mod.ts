@@ -48,6 +48,7 @@ export type {
   DaemonMain,
   DaemonOptions,
   DaemonStatus,
+  LogFormat,
   LogLevel,
   Readiness,
   ReloadResult,

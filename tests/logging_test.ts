@@ -82,15 +82,34 @@ Deno.test("raw stdout and stderr land in their files and keep working after the 
   assert.match(sb.readLog(), /exiting: stopped by SIGTERM \(exit code 0\)/);
 });
 
-Deno.test("logLevel: debug adds the library's debug lines; warning drops info lines", async () => {
+Deno.test("logLevel: debug adds the library's debug lines; warning drops the program's info lines but not the lifecycle", async () => {
   await using sb = new Sandbox();
   await sb.start({ options: { logLevel: "debug" } });
   await sb.run(["stop"]);
   assert.match(sb.readLog(), /\[DBG\] daemonize: starting fx/);
   Deno.removeSync(sb.logFile);
-  await sb.start({ options: { logLevel: "warning" } });
-  await sb.run(["stop"]);
-  assert.doesNotMatch(sb.readLog(), /\[INF\]/);
+  const options = { logLevel: "warning" };
+  const pid = await sb.start({ options });
+  Deno.kill(pid, "SIGHUP");
+  await waitFor("the reload line", () => sb.readLog().includes("reload: SIGHUP"));
+  await sb.run(["stop"], { options });
+  const log = sb.readLog();
+  assert.doesNotMatch(log, /fx: up|onReload called|DBG/);
+  assert.match(log, /\[INF\] daemonize: started fx \(pid \d+\)\n/);
+  assert.match(log, /\[INF\] daemonize: reload: SIGHUP\n/);
+  assert.match(log, /\[INF\] daemonize: stopping: SIGTERM\n/);
+  assert.match(log, /\[INF\] daemonize: exiting: stopped by SIGTERM \(exit code 0\)\n$/);
+});
+
+Deno.test("logLevel: error still writes the lifecycle lines", async () => {
+  await using sb = new Sandbox();
+  const options = { logLevel: "error" };
+  await sb.start({ options, behavior: "returns" });
+  await waitFor("the daemon to exit", () => !sb.exists("app.pid"));
+  const log = sb.readLog();
+  assert.doesNotMatch(log, /did my job/);
+  assert.match(log, /\[INF\] daemonize: started fx/);
+  assert.match(log, /\[INF\] daemonize: exiting: main returned \(exit code 0\)\n$/);
 });
 
 Deno.test("a program that configured LogTape itself keeps its configuration", async () => {

@@ -13,7 +13,6 @@ import { faultPoint } from "../_fault.ts";
 import { nextTurn } from "../_time.ts";
 import { acquirePidFile, PidFileLock } from "../pidfile.ts";
 import type { DaemonContext, DaemonMain, ResolvedDaemonOptions } from "../types.ts";
-import { captureConsole } from "./_console.ts";
 import { tellLauncher } from "./_ready.ts";
 import { sdNotify } from "./_sd_notify.ts";
 import { type Logging, setUpLogging } from "./logging.ts";
@@ -219,7 +218,7 @@ export async function runDaemon(
   }
 
   const log = logging;
-  if (daemon) captureConsole(log.app.getChild("console"));
+  if (daemon) log.captureConsole();
   addEventListener("unhandledrejection", (event) => {
     event.preventDefault();
     finish(1, "unhandled promise rejection", event.reason);
