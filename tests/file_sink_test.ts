@@ -91,7 +91,9 @@ function canMount(): boolean {
   if (Deno.build.os !== "linux" || Deno.uid() !== 0) return false;
   const dir = tempDir();
   try {
-    const mount = new Deno.Command("mount", { args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir] })
+    const mount = new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=64k", "tmpfs", dir],
+    })
       .outputSync();
     if (mount.code !== 0) return false;
     new Deno.Command("umount", { args: [dir] }).outputSync();
@@ -120,7 +122,9 @@ class SmallDisk implements Disposable {
     try {
       for (;;) file.writeSync(block);
     } catch (err) {
-      if (!(err instanceof Error && /No space left|ENOSPC|os error 28/.test(err.message))) throw err;
+      if (!(err instanceof Error && /No space left|ENOSPC|os error 28/.test(err.message))) {
+        throw err;
+      }
     } finally {
       file.close();
     }
@@ -132,12 +136,14 @@ class SmallDisk implements Disposable {
   }
 }
 
-const RECORD = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+00:00 \[(INF|ERR)\] (t: line \d+ x+|daemonize: log file .* could not be written from \S+ to \S+ \(.*\): \d+ lines? lost)$/;
+const RECORD =
+  /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+00:00 \[(INF|ERR)\] (t: line \d+ x+|daemonize: log file .* could not be written from \S+ to \S+ \(.*\): \d+ lines? lost)$/;
 
 const MOUNTABLE = canMount();
 
 Deno.test({
-  name: "full disk: only whole records in the file, and once space returns a record says how many were lost and when" +
+  name:
+    "full disk: only whole records in the file, and once space returns a record says how many were lost and when" +
     (MOUNTABLE ? "" : " (ignored: needs root to mount a tmpfs)"),
   ignore: !MOUNTABLE,
   fn: async () => {

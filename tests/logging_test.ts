@@ -157,3 +157,60 @@ Deno.test("main returning ends the daemon: exit 0, pidfile removed, the reason l
   const lines = sb.readLog().trimEnd().split("\n");
   assert.match(lines.at(-1)!, /\[INF\] daemonize: exiting: main returned \(exit code 0\)/);
 });
+
+Deno.test("text format: strings unquoted in the program's lines; raw output stays raw", async () => {
+  await using sb = new Sandbox();
+  await sb.start({ behavior: "mixed" });
+  await waitFor("the raw line", () => sb.readLog().includes("raw stdout line"));
+  await sb.run(["stop"]);
+  const log = sb.readLog();
+  assert.match(log, /\[INF\] fx: listening on http:\/\/127\.0\.0\.1:18080\/\n/);
+  assert.match(log, /\[WRN\] fx: GET \/item\/1 200\n/);
+  assert.match(log, /^raw stdout line$/m);
+});
+
+Deno.test("logFormat json: every record one JSON object, the library's lifecycle lines too; raw output stays raw", async () => {
+  await using sb = new Sandbox();
+  const options = { logFormat: "json" };
+  await sb.start({ behavior: "mixed", options });
+  await waitFor("the raw line", () => sb.readLog().includes("raw stdout line"));
+  await sb.run(["stop"], { options });
+  const lines = sb.readLog().trimEnd().split("\n");
+  assert.ok(lines.includes("raw stdout line"));
+  const records = lines.filter((l) => l !== "raw stdout line").map((l) => JSON.parse(l));
+  for (const r of records) {
+    assert.deepEqual(Object.keys(r), ["@timestamp", "level", "message", "logger", "properties"]);
+    assert.match(r["@timestamp"], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  }
+  const find = (message: string) => records.find((r) => r.message === message);
+  assert.deepEqual(find("listening on http://127.0.0.1:18080/")?.properties, {
+    host: "127.0.0.1",
+    port: 18080,
+  });
+  assert.equal(find("GET /item/1 200")?.level, "WARN");
+  assert.equal(find("GET /item/1 200")?.logger, "fx");
+  assert.equal(records.find((r) => r.message.startsWith("started fx"))?.logger, "daemonize");
+  assert.equal(records.at(-1).message, "exiting: stopped by SIGTERM (exit code 0)");
+});
+
+for (const [umask, expected] of [[undefined, 0o644], [0o027, 0o640]] as const) {
+  Deno.test(`the log file is mode ${expected.toString(8)} (umask option ${umask?.toString(8) ?? "default"}) at first and after rotation, under a launcher umask of 077`, async () => {
+    await using sb = new Sandbox();
+    const options = umask === undefined ? {} : { umask };
+    const before = Deno.umask(0o077); // the launcher inherits it
+    let out;
+    try {
+      out = await sb.run(["start"], { options });
+    } finally {
+      Deno.umask(before);
+    }
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(Deno.statSync(sb.logFile).mode! & 0o777, expected);
+    const pid = Number(Deno.readTextFileSync(sb.pidFile).trim());
+    Deno.renameSync(sb.logFile, sb.path("app.log.1"));
+    Deno.kill(pid, "SIGHUP");
+    await waitFor("the new log file", () => sb.readLog().includes("onReload called"));
+    assert.equal(Deno.statSync(sb.logFile).mode! & 0o777, expected);
+    await sb.run(["stop"], { options });
+  });
+}
