@@ -79,7 +79,7 @@ Deno.test("the file is created, and created again on reopen, with exactly the mo
     assert.equal(Deno.statSync(path).mode! & 0o777, 0o600);
     Deno.umask(0o077);
     Deno.removeSync(path);
-    using loose = sinkAt(path, { mode: 0o644 });
+    using _loose = sinkAt(path, { mode: 0o644 });
     assert.equal(Deno.statSync(path).mode! & 0o777, 0o644);
   } finally {
     Deno.umask(before);
