@@ -24,6 +24,11 @@ const BATCH_BYTES = 64 * 1024;
 const DIRECT_PER_TURN = 16;
 const MAX_AGE_MS = 100;
 const RETRY_MS = 1000;
+// LogTape copies a record's properties for each sink before handing it on,
+// in case the sink formats it later; a sink marked with this global symbol
+// (as LogTape's own synchronous sinks are) gets the record as it is. This
+// one formats every record before it returns.
+const IMMEDIATE = Symbol.for("LogTape.sinkSnapshotPolicy.immediate");
 
 /** A sink that also flushes on demand and reopens its file (SIGHUP, logrotate). */
 export interface FileSink extends Sink, Disposable {
@@ -189,7 +194,7 @@ export function fileSink(options: FileSinkOptions): FileSink {
     }
     const batch = failing ? [lossRecord(), ...records] : records;
     if (batch.length === 0) return;
-    const data = encoder.encode(batch.length === 1 ? batch[0] : batch.join(""));
+    const data = encode(batch.length === 1 ? batch[0] : batch.join(""));
     let at = 0;
     try {
       while (at < data.length) at += f.writeSync(data.subarray(at));
@@ -203,6 +208,17 @@ export function fileSink(options: FileSinkOptions): FileSink {
       clearInterval(retryTimer!);
       retryTimer = null;
     }
+  }
+
+  // Into one buffer reused from write to write: allocating a fresh one for
+  // each batch costs more than encoding it.
+  let buffer = new Uint8Array(BATCH_BYTES * 2);
+  function encode(text: string): Uint8Array {
+    if (text.length * 3 > buffer.length) {
+      if (text.length > BATCH_BYTES * 4) return encoder.encode(text);
+      buffer = new Uint8Array(text.length * 3);
+    }
+    return buffer.subarray(0, encoder.encodeInto(text, buffer).written);
   }
 
   function writeAll(f: Deno.FsFile, data: Uint8Array): void {
@@ -236,11 +252,12 @@ export function fileSink(options: FileSinkOptions): FileSink {
       write([line]);
       return;
     }
-    if (pending.length === 0) oldest = performance.now();
+    if (pending.length === 0) oldest = record.timestamp;
     pending.push(line);
     pendingBytes += line.length;
-    if (pendingBytes >= BATCH_BYTES || performance.now() - oldest >= MAX_AGE_MS) flush();
+    if (pendingBytes >= BATCH_BYTES || record.timestamp - oldest >= MAX_AGE_MS) flush();
   };
+  Object.defineProperty(sink, IMMEDIATE, { value: true });
 
   return Object.assign(sink, {
     flush,

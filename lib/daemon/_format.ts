@@ -203,23 +203,33 @@ export function textFormatter(): Formatter {
 }
 
 // JSON.stringify leaves DEL and the C1 range raw; LogTape escapes them too.
-const C1 = /[\u007f-\u009f]/;
-const C1_ALL = /[\u007f-\u009f]/g;
-
-function escapeC1(line: string): string {
-  return C1.test(line)
-    ? line.replace(C1_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
-    : line;
+function hasC1(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 127 && c <= 159) return true;
+  }
+  return false;
 }
 
-// Properties JSON.stringify writes exactly as LogTape's replacers would.
+function escapeC1(json: string): string {
+  return json.replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+// Properties JSON.stringify writes exactly as LogTape's replacers would,
+// with nothing to escape beyond what it escapes.
 function plainProperties(properties: Record<string, unknown>): boolean {
   for (const key in properties) {
     const v = properties[key];
     const t = typeof v;
-    if (t !== "string" && t !== "number" && t !== "boolean" && v !== null && v !== undefined) {
+    if (t === "string") {
+      if (hasC1(v as string)) return false;
+    } else if (t !== "number" && t !== "boolean" && v !== null && v !== undefined) {
       return false;
     }
+    if (hasC1(key)) return false;
   }
   return true;
 }
@@ -250,14 +260,15 @@ export function jsonFormatter(): Formatter {
     }
     let category = categories.get(record.category);
     if (category === undefined) {
-      category = JSON.stringify(record.category.join("."));
+      category = escapeC1(JSON.stringify(record.category.join(".")));
       categories.set(record.category, category);
     }
-    return escapeC1(
-      `{"@timestamp":"${time(record.timestamp)}","level":${JSON_LEVELS[record.level]},"message":${
-        JSON.stringify(text)
-      },"logger":${category},"properties":${JSON.stringify(properties)}}`,
-    ) + "\n";
+    const json = JSON.stringify(text);
+    return `{"@timestamp":"${time(record.timestamp)}","level":${
+      JSON_LEVELS[record.level]
+    },"message":${hasC1(text) ? escapeC1(json) : json},"logger":${category},"properties":${
+      JSON.stringify(properties)
+    }}\n`;
   };
 }
 
