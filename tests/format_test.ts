@@ -80,6 +80,14 @@ function variety(logger: ReturnType<typeof getLogger>): void {
   logger.info("quotes {v}", { v: 'she said "hi" \\ backslash' });
   logger.info("symbol {s} function {f}", { s: Symbol("s"), f: function named() {} });
   logger.info("lazy {v}", { v: lazy(() => "computed") });
+  logger.info("order {b} then {a}", { a: 1, b: 2 });
+  logger.info("twice {a} and {a}", { a: "x" });
+  logger.info("extra {a}", { a: 1, more: "m" });
+  logger.info("fewer {a} {b}", { a: 1 });
+  logger.info("undefined {a} {b}", { a: undefined, b: 1 });
+  logger.info("json-escaped {a} {b}", { a: 'q"uote\\', b: "tab\there\u0001" });
+  logger.info("c1 key {k\u0085}", { "k\u0085": 1 });
+  logger.info("zeros {a} {b} {c}", { a: -0, b: 0, c: -1.5 });
   logger.with({ request: "r1" }).info("with context {request} {extra}", { extra: 2 });
   logger.info`tagged ${"string"} and ${42} and ${{ o: 1 }}`;
   logger.info({ only: "properties" });

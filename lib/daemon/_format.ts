@@ -88,6 +88,21 @@ interface Template {
   texts: string[];
   clean: string[];
   keys: string[];
+  /** `"key":` for each key, as JSON.stringify and LogTape write it. */
+  keysJson: string[];
+}
+
+type Templates = Map<string, Template | null>;
+
+/** The parsed template of a record from `logger.info("...", props)`, or null. */
+function templateOf(templates: Templates, raw: string): Template | null {
+  let template = templates.get(raw);
+  if (template === undefined) {
+    if (templates.size >= MAX_TEMPLATES) templates.clear();
+    template = parseTemplate(raw);
+    templates.set(raw, template);
+  }
+  return template;
 }
 
 function parseTemplate(template: string): Template | null {
@@ -115,7 +130,8 @@ function parseTemplate(template: string): Template | null {
     }
   }
   texts.push(template.slice(start).replace(/{{/g, "{").replace(/}}/g, "}"));
-  return { texts, clean: texts.map(cleanTemplate), keys };
+  const keysJson = keys.map((key) => escapeC1(JSON.stringify(key)) + ":");
+  return { texts, clean: texts.map(cleanTemplate), keys, keysJson };
 }
 
 /**
@@ -124,7 +140,7 @@ function parseTemplate(template: string): Template | null {
  * characters as the text format needs; JSON escapes them itself.
  */
 function messageRenderer(sanitize: boolean): (record: LogRecord) => string {
-  const templates = new Map<string, Template | null>();
+  const templates: Templates = new Map();
   const value = sanitize
     ? (v: unknown) => typeof v === "string" ? cleanValue(v) : inspectValue(v)
     : (v: unknown) => typeof v === "string" ? v : inspectValue(v);
@@ -145,12 +161,7 @@ function messageRenderer(sanitize: boolean): (record: LogRecord) => string {
     // done here once per template. Other records carry their message.
     if (typeof raw !== "string") return generic(record.message);
     if (!raw.includes("{")) return text(raw);
-    let template = templates.get(raw);
-    if (template === undefined) {
-      if (templates.size >= MAX_TEMPLATES) templates.clear();
-      template = parseTemplate(raw);
-      templates.set(raw, template);
-    }
+    const template = templateOf(templates, raw);
     if (template === null) return generic(record.message);
     const parts = sanitize ? template.clean : template.texts;
     const keys = template.keys;
@@ -218,6 +229,19 @@ function escapeC1(json: string): string {
   );
 }
 
+// A string as JSON.stringify writes it, C1 escaped as LogTape does; most
+// messages need no escaping at all, and a scan finds that out sooner.
+function jsonString(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || (c >= 127 && c <= 159) || (c >= 0xd800 && c <= 0xdfff)) {
+      const json = JSON.stringify(text);
+      return hasC1(text) ? escapeC1(json) : json;
+    }
+  }
+  return `"${text}"`;
+}
+
 // Properties JSON.stringify writes exactly as LogTape's replacers would,
 // with nothing to escape beyond what it escapes.
 function plainProperties(properties: Record<string, unknown>): boolean {
@@ -244,7 +268,55 @@ export function jsonFormatter(): Formatter {
   const time = clock(true);
   const logtape = getJsonLinesFormatter();
   const categories = new WeakMap<readonly string[], string>();
+  const templates: Templates = new Map();
+
+  // The common record: a template whose placeholders name its properties,
+  // in order, all strings, numbers, booleans or null. Message and properties
+  // are then written in one pass, each value converted once.
+  function direct(record: LogRecord, category: string): string | null {
+    const raw: unknown = record.rawMessage;
+    if (typeof raw !== "string" || !raw.includes("{")) return null;
+    const template = templateOf(templates, raw);
+    if (template === null) return null;
+    const { texts, keys, keysJson } = template;
+    const properties = record.properties;
+    let text = texts[0];
+    let json = "{";
+    let i = 0;
+    for (const key in properties) {
+      if (key !== keys[i]) return null;
+      const v = properties[key];
+      let shown: string;
+      let encoded: string;
+      if (typeof v === "number") {
+        shown = Object.is(v, -0) ? "-0" : String(v);
+        encoded = Number.isFinite(v) ? (v === 0 ? "0" : shown) : "null";
+      } else if (typeof v === "string") {
+        shown = v;
+        encoded = jsonString(v);
+      } else if (typeof v === "boolean" || v === null) {
+        shown = encoded = String(v);
+      } else {
+        return null;
+      }
+      text += shown + texts[i + 1];
+      json += (i === 0 ? "" : ",") + keysJson[i] + encoded;
+      i++;
+    }
+    if (i !== keys.length) return null;
+    return `{"@timestamp":"${time(record.timestamp)}","level":${
+      JSON_LEVELS[record.level]
+    },"message":${jsonString(text)},"logger":${category},"properties":${json}}}\n`;
+  }
+
   return (record) => {
+    let category = categories.get(record.category);
+    if (category === undefined) {
+      category = escapeC1(JSON.stringify(record.category.join(".")));
+      categories.set(record.category, category);
+    }
+    const line = direct(record, category);
+    if (line !== null) return line;
     const text = message(record);
     const properties = record.properties;
     if (!plainProperties(properties)) {
@@ -258,15 +330,9 @@ export function jsonFormatter(): Formatter {
         properties,
       });
     }
-    let category = categories.get(record.category);
-    if (category === undefined) {
-      category = escapeC1(JSON.stringify(record.category.join(".")));
-      categories.set(record.category, category);
-    }
-    const json = JSON.stringify(text);
     return `{"@timestamp":"${time(record.timestamp)}","level":${
       JSON_LEVELS[record.level]
-    },"message":${hasC1(text) ? escapeC1(json) : json},"logger":${category},"properties":${
+    },"message":${jsonString(text)},"logger":${category},"properties":${
       JSON.stringify(properties)
     }}\n`;
   };
