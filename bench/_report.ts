@@ -86,7 +86,9 @@ export function throughputText(t: ThroughputSummary | null): string {
     "lines/s median (min–max), and the ratio to the no-op ceiling (per run, same process):\n\n" +
     "| Writer | lines/s | × ceiling |\n|---|---|---|\n" +
     rows.map(([label, s, r]) => `| ${label} | ${perSec(s)} | ${r} |`).join("\n") +
-    `\n\nJSON ÷ text: ${vs(t.json, t.templated)}; text ÷ pino async: ${
+    `\n\nJSON ÷ text: ${vs(t.json, t.templated)} in lines/s, ${
+      vs(t.jsonToCeiling, t.textToCeiling)
+    } as fractions of each process's ceiling; text ÷ pino async: ${
       vs(t.templated, t.pinoAsync)
     }; text ÷ pino sync: ${vs(t.templated, t.pinoSync)}. Plain messages (the text the raw loop ` +
     `writes) through ctx.logger ${perSec(t.library)}; raw per-line writeSync loop ${
