@@ -99,7 +99,9 @@ Deno.test("log file system full while running: the daemon keeps running, reports
     for (const line of lines) assert.match(line, record);
     for (const line of lines) assert.ok(line.split("+00:00").length === 2, line);
     // The lines the log says were lost are exactly the ones missing.
-    const said = [...log.matchAll(/could not be written from \S+ to \S+ \(.*\): (\d+) lines? lost$/gm)]
+    const said = [
+      ...log.matchAll(/could not be written from \S+ to \S+ \(.*\): (\d+) lines? lost$/gm),
+    ]
       .reduce((n, m) => n + Number(m[1]), 0);
     const seen = new Set([...log.matchAll(/chatty: seq (\d+)$/gm)].map((m) => Number(m[1])));
     const last = Number(/chatty: last seq (\d+)$/m.exec(log)![1]);
