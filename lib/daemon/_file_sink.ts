@@ -50,6 +50,8 @@ export interface FileSinkOptions {
   category?: readonly string[];
   /** Where the start of a failing spell is said at once. Default: raw stderr. */
   alert?: (text: string) => void;
+  /** How often a failing sink tries again when nothing new is logged, in ms. Default 1000. */
+  retryMs?: number;
 }
 
 function stderrAlert(text: string): void {
@@ -98,17 +100,34 @@ export function fileSink(options: FileSinkOptions): FileSink {
   let retryTimer: ReturnType<typeof setInterval> | null = null;
 
   function lossRecord(): string {
-    const from = new Date(failingSince).toISOString();
-    const to = new Date(lastFailure).toISOString();
-    const message = `log file ${path} could not be written from ${from} to ${to}` +
-      ` (${lastError}): ${lost} ${lost === 1 ? "line" : "lines"} lost`;
+    const properties = {
+      path,
+      from: new Date(failingSince).toISOString(),
+      to: new Date(lastFailure).toISOString(),
+      error: lastError,
+      lost,
+    };
     const record: LogRecord = {
       category,
       level: "error",
-      message: [message],
-      rawMessage: message,
+      rawMessage: `log file {path} could not be written from {from} to {to} ({error}): {lost} ${
+        lost === 1 ? "line" : "lines"
+      } lost`,
+      message: [
+        "log file ",
+        properties.path,
+        " could not be written from ",
+        properties.from,
+        " to ",
+        properties.to,
+        " (",
+        properties.error,
+        "): ",
+        lost,
+        ` ${lost === 1 ? "line" : "lines"} lost`,
+      ],
       timestamp: Date.now(),
-      properties: { lost, from, to, error: lastError },
+      properties,
     };
     return format(record);
   }
@@ -168,7 +187,7 @@ export function fileSink(options: FileSinkOptions): FileSink {
       // Retries alone when no new line comes; never keeps the process alive.
       const timer = setInterval(() => {
         if (failingSince !== 0) write([]);
-      }, RETRY_MS);
+      }, options.retryMs ?? RETRY_MS);
       if (typeof timer === "number") Deno.unrefTimer(timer);
       else timer.unref();
       retryTimer = timer;
