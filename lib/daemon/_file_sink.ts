@@ -281,6 +281,7 @@ export function fileSink(options: FileSinkOptions): FileSink {
   return Object.assign(sink, {
     flush,
     reopen(): void {
+      if (file === null) return; // disposed of (a configuration that replaced the library's)
       flush();
       const next = open();
       if (torn !== null) {
