@@ -90,6 +90,8 @@ interface Template {
   keys: string[];
   /** `"key":` for each key, as JSON.stringify and LogTape write it. */
   keysJson: string[];
+  /** True when no text part needs escaping in a JSON string. */
+  jsonSafe: boolean;
 }
 
 type Templates = Map<string, Template | null>;
@@ -131,7 +133,8 @@ function parseTemplate(template: string): Template | null {
   }
   texts.push(template.slice(start).replace(/{{/g, "{").replace(/}}/g, "}"));
   const keysJson = keys.map((key) => escapeC1(JSON.stringify(key)) + ":");
-  return { texts, clean: texts.map(cleanTemplate), keys, keysJson };
+  const jsonSafe = texts.every((t) => jsonString(t).length === t.length + 2);
+  return { texts, clean: texts.map(cleanTemplate), keys, keysJson, jsonSafe };
 }
 
 /**
@@ -282,6 +285,7 @@ export function jsonFormatter(): Formatter {
     const properties = record.properties;
     let text = texts[0];
     let json = "{";
+    let safe = template.jsonSafe;
     let i = 0;
     for (const key in properties) {
       if (key !== keys[i]) return null;
@@ -294,6 +298,7 @@ export function jsonFormatter(): Formatter {
       } else if (typeof v === "string") {
         shown = v;
         encoded = jsonString(v);
+        if (encoded.length !== v.length + 2) safe = false;
       } else if (typeof v === "boolean" || v === null) {
         shown = encoded = String(v);
       } else {
@@ -306,7 +311,9 @@ export function jsonFormatter(): Formatter {
     if (i !== keys.length) return null;
     return `{"@timestamp":"${time(record.timestamp)}","level":${
       JSON_LEVELS[record.level]
-    },"message":${jsonString(text)},"logger":${category},"properties":${json}}}\n`;
+    },"message":${
+      safe ? `"${text}"` : jsonString(text)
+    },"logger":${category},"properties":${json}}}\n`;
   }
 
   return (record) => {
