@@ -50,6 +50,7 @@ export type {
   DaemonMain,
   DaemonOptions,
   DaemonStatus,
+  LogFormat,
   LogLevel,
   Readiness,
   ReloadResult,

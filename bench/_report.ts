@@ -71,12 +71,29 @@ export function table(rows: RowSummary[]): string {
 /** The log throughput paragraph. */
 export function throughputText(t: ThroughputSummary | null): string {
   if (t === null) return "Log throughput: not measured.";
-  return `Log throughput, ${t.runs} runs of ${t.lines} lines, lines/s median (min–max): ` +
-    `ctx.logger into the log file ${
-      perSec(t.library)
-    } (plain messages, the text the raw loop writes; ` +
-    `as LogTape templates with a property ${perSec(t.templated)}); raw per-line writeSync loop ` +
-    `${perSec(t.raw)}. Lines lost when stopped while logging: ${t.lost} of ${t.accepted}.`;
+  const vs = (a: Summary | null, b: Summary | null) =>
+    a && b ? `${(a.median / b.median).toFixed(2)}×` : "?";
+  const rows: [string, Summary | null, string][] = [
+    ["LogTape → no-op sink (the ceiling, in the text daemon)", t.ceiling, "1.00×"],
+    ["ctx.logger → log file, text", t.templated, `${t.textToCeiling?.median.toFixed(2)}×`],
+    ["LogTape → no-op sink (in the JSON daemon)", t.jsonCeiling, "1.00×"],
+    ["ctx.logger → log file, JSON Lines", t.json, `${t.jsonToCeiling?.median.toFixed(2)}×`],
+    ["pino, asynchronous destination", t.pinoAsync, vs(t.pinoAsync, t.ceiling)],
+    ["pino, `sync: true`", t.pinoSync, vs(t.pinoSync, t.ceiling)],
+  ];
+  return `Log throughput, ${t.runs} runs of ${t.lines} lines. Templated lines ` +
+    "(`request {i} served in {ms} ms` with `{ i, ms }`; pino: the same message and properties), " +
+    "lines/s median (min–max), and the ratio to the no-op ceiling (per run, same process):\n\n" +
+    "| Writer | lines/s | × ceiling |\n|---|---|---|\n" +
+    rows.map(([label, s, r]) => `| ${label} | ${perSec(s)} | ${r} |`).join("\n") +
+    `\n\nJSON ÷ text: ${vs(t.json, t.templated)} in lines/s, ${
+      vs(t.jsonToCeiling, t.textToCeiling)
+    } as fractions of each process's ceiling; text ÷ pino async: ${
+      vs(t.templated, t.pinoAsync)
+    }; text ÷ pino sync: ${vs(t.templated, t.pinoSync)}. Plain messages (the text the raw loop ` +
+    `writes) through ctx.logger ${perSec(t.library)}; raw per-line writeSync loop ${
+      perSec(t.raw)
+    }. Lines lost when stopped while logging: ${t.lost} of ${t.accepted}.`;
 }
 
 /** The target lines, one per target. */

@@ -27,9 +27,23 @@ export interface RowSummary {
 export interface ThroughputSummary {
   lines: number;
   runs: number;
+  /** Plain messages, text format. */
   library: Summary | null;
+  /** Templated lines, text format. */
   templated: Summary | null;
+  /** LogTape's dispatch of the templated lines into a no-op sink (text daemon). */
+  ceiling: Summary | null;
+  /** Templated lines, JSON Lines. */
+  json: Summary | null;
+  /** The no-op ceiling in the JSON daemon. */
+  jsonCeiling: Summary | null;
+  pinoAsync: Summary | null;
+  pinoSync: Summary | null;
   raw: Summary | null;
+  /** Per run: templated text ÷ the ceiling measured in the same process. */
+  textToCeiling: Summary | null;
+  /** Per run: templated JSON ÷ the ceiling measured in the same process. */
+  jsonToCeiling: Summary | null;
   accepted: number;
   lost: number;
 }
@@ -110,6 +124,33 @@ export function evaluateTargets(rows: RowSummary[], log: ThroughputSummary | nul
         `${x(v)} (${Math.round(log!.library!.median)} vs ${
           Math.round(log!.raw!.median)
         } lines/s), ${log!.lost} of ${log!.accepted} lines lost`,
+    ),
+    check(
+      "templated lines (text) ≥ 0.75 × LogTape's dispatch into a no-op sink, same process",
+      log?.textToCeiling?.median ?? null,
+      (v) => v >= 0.75,
+      (v) =>
+        `${x(v)} (${Math.round(log!.templated!.median)} vs ${
+          Math.round(log!.ceiling!.median)
+        } lines/s)`,
+    ),
+    check(
+      "templated lines (JSON) ≥ 0.75 × LogTape's dispatch into a no-op sink, same process",
+      log?.jsonToCeiling?.median ?? null,
+      (v) => v >= 0.75,
+      (v) =>
+        `${x(v)} (${Math.round(log!.json!.median)} vs ${
+          Math.round(log!.jsonCeiling!.median)
+        } lines/s)`,
+    ),
+    check(
+      "JSON within 10 % of text (each as a fraction of its own process's ceiling)",
+      ratio(log?.jsonToCeiling?.median, log?.textToCeiling?.median),
+      (v) => v >= 0.9,
+      (v) =>
+        `${x(v)} (${log!.jsonToCeiling!.median.toFixed(2)} vs ${
+          log!.textToCeiling!.median.toFixed(2)
+        }; raw lines/s ${ratio(log!.json!.median, log!.templated!.median)!.toFixed(2)}×)`,
     ),
     check(
       "start ≥ 3 × faster than pm2 warm",

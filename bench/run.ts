@@ -101,12 +101,20 @@ function summarizeRow(s: RowState): RowSummary {
 
 function summarizeThroughput(samples: ThroughputSample[]): ThroughputSummary | null {
   if (samples.length === 0) return null;
+  const pick = (f: (s: ThroughputSample) => number) => summarize(samples.map(f));
   return {
     lines: samples[0].lines,
     runs: samples.length,
-    library: summarize(samples.map((s) => s.libraryLinesPerSec)),
-    templated: summarize(samples.map((s) => s.templatedLinesPerSec)),
-    raw: summarize(samples.map((s) => s.rawLinesPerSec)),
+    library: pick((s) => s.libraryLinesPerSec),
+    templated: pick((s) => s.templatedLinesPerSec),
+    ceiling: pick((s) => s.ceilingLinesPerSec),
+    json: pick((s) => s.jsonLinesPerSec),
+    jsonCeiling: pick((s) => s.jsonCeilingLinesPerSec),
+    pinoAsync: pick((s) => s.pinoAsyncLinesPerSec),
+    pinoSync: pick((s) => s.pinoSyncLinesPerSec),
+    raw: pick((s) => s.rawLinesPerSec),
+    textToCeiling: pick((s) => s.templatedLinesPerSec / s.ceilingLinesPerSec),
+    jsonToCeiling: pick((s) => s.jsonLinesPerSec / s.jsonCeilingLinesPerSec),
     accepted: samples.reduce((n, s) => n + s.accepted, 0),
     lost: samples.reduce((n, s) => n + s.lost, 0),
   };
@@ -172,9 +180,14 @@ async function main(): Promise<number> {
         try {
           const s = await throughputOnce(Deno.execPath(), bench, `${tmp}/log`, options.lines);
           if (i > 0) logSamples.push(s);
+          const k = (n: number) => `${Math.round(n / 1000)}k`;
           console.error(
-            `log ${i === 0 ? "warm-up" : `run ${i}`}: library ${Math.round(s.libraryLinesPerSec)}` +
-              ` lines/s, raw ${Math.round(s.rawLinesPerSec)} lines/s, lost ${s.lost}`,
+            `log ${i === 0 ? "warm-up" : `run ${i}`}: templated text ${k(s.templatedLinesPerSec)}` +
+              ` json ${k(s.jsonLinesPerSec)} LogTape→no-op ${k(s.ceilingLinesPerSec)}` +
+              ` pino async ${k(s.pinoAsyncLinesPerSec)} sync ${k(s.pinoSyncLinesPerSec)}` +
+              ` lines/s; plain ${k(s.libraryLinesPerSec)}, raw ${
+                k(s.rawLinesPerSec)
+              }; lost ${s.lost}`,
           );
         } catch (err) {
           console.error(`log throughput: FAILED: ${message(err)}`);

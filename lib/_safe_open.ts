@@ -18,7 +18,10 @@ export interface OpenMode {
   append?: boolean;
   /** Create the file when it is missing. */
   create?: boolean;
-  /** The mode to create it with, before the process umask. Default 0o644. */
+  /**
+   * The exact mode to create it with, whatever the process umask. Default:
+   * 0o644 less the process umask.
+   */
   createMode?: number;
 }
 
@@ -156,8 +159,9 @@ export function openOwnFile(
   mode: OpenMode,
 ): Deno.FsFile | null {
   const create = (): Deno.FsFile | null => {
+    let file: Deno.FsFile;
     try {
-      return Deno.openSync(path, {
+      file = Deno.openSync(path, {
         read: mode.read,
         write: mode.write || !mode.append,
         append: mode.append,
@@ -168,6 +172,17 @@ export function openOwnFile(
       if (err instanceof Deno.errors.AlreadyExists) return null; // there already (or a symlink)
       throw fileError(err, role, path);
     }
+    // The mode asked for, not narrowed by the process umask (a launcher's
+    // 077 where the daemon's umask option says 022). Just created with
+    // O_EXCL, so the path names this file.
+    if (mode.createMode !== undefined && Deno.build.os !== "windows") {
+      try {
+        if ((file.statSync().mode! & 0o7777) !== mode.createMode) {
+          Deno.chmodSync(path, mode.createMode);
+        }
+      } catch { /* kept as created */ }
+    }
+    return file;
   };
   // The common case first, in one call: O_EXCL never follows a symlink, so
   // creating is safe once the directory has been checked.

@@ -10,6 +10,7 @@
 import { DaemonError } from "./errors.ts";
 import type {
   DaemonOptions,
+  LogFormat,
   LogLevel,
   Readiness,
   ResolvedDaemonOptions,
@@ -57,6 +58,7 @@ export const NULL_DEVICE = Deno.build.os === "windows" ? "NUL" : "/dev/null";
 // setTimeout fires at once for delays that do not fit in 32 bits.
 const MAX_TIMEOUT = 2 ** 31 - 1;
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warning", "error"];
+const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
 const READINESS: readonly Readiness[] = ["auto", "notify"];
 const RESTART: readonly RestartPolicy[] = ["never", "on-failure", "always"];
 const KNOWN: ReadonlySet<string> = new Set<keyof DaemonOptions>([
@@ -64,6 +66,8 @@ const KNOWN: ReadonlySet<string> = new Set<keyof DaemonOptions>([
   "pidFile",
   "logFile",
   "logLevel",
+  "logFormat",
+  "logSinks",
   "stdout",
   "stderr",
   "stdin",
@@ -200,6 +204,10 @@ export function resolveOptions(
       `must be one of ${LOG_LEVELS.join(", ")}, got ${String(logLevel)}`,
     );
   }
+  const logFormat = options.logFormat ?? "text";
+  if (!LOG_FORMATS.includes(logFormat)) {
+    throw bad("logFormat", `must be "text" or "json", got ${String(logFormat)}`);
+  }
   const readiness = options.readiness ?? "auto";
   if (!READINESS.includes(readiness)) {
     throw bad(
@@ -228,6 +236,22 @@ export function resolveOptions(
   if (typeof configureLogging !== "boolean") {
     throw bad("configureLogging", "must be a boolean");
   }
+  const logSinks = options.logSinks ?? {};
+  if (
+    typeof logSinks !== "object" || logSinks === null || Array.isArray(logSinks) ||
+    !Object.values(logSinks).every((sink) => typeof sink === "function")
+  ) {
+    throw bad(
+      "logSinks",
+      "must be an object of LogTape sinks (functions that take a log record), keyed by name",
+    );
+  }
+  if (!configureLogging && Object.keys(logSinks).length > 0) {
+    throw bad(
+      "logSinks",
+      "needs the library to configure LogTape; with configureLogging: false add the sinks to your own configuration",
+    );
+  }
   const onReload = options.onReload ?? null;
   if (onReload !== null && typeof onReload !== "function") {
     throw bad("onReload", "must be a function");
@@ -255,6 +279,8 @@ export function resolveOptions(
     pidFile: path(options, "pidFile", base.cwd) ?? null,
     logFile,
     logLevel,
+    logFormat,
+    logSinks: { ...logSinks },
     stdout: path(options, "stdout", base.cwd) ?? output,
     stderr: path(options, "stderr", base.cwd) ?? output,
     stdin: path(options, "stdin", base.cwd) ?? NULL_DEVICE,
@@ -291,7 +317,7 @@ export function layOver(own: DaemonOptions, launcher: DaemonOptions): DaemonOpti
 /** The options a launcher hands to the daemon it starts: what JSON can carry. */
 export type PortableOptions = Omit<
   DaemonOptions,
-  "onReload" | "args" | "denoArgs"
+  "onReload" | "logSinks" | "args" | "denoArgs"
 >;
 
 /**
@@ -305,7 +331,7 @@ export function portableOptions(
   const out: PortableOptions = {};
   for (const [key, value] of Object.entries(options)) {
     if (
-      value === undefined || key === "onReload" || key === "args" ||
+      value === undefined || key === "onReload" || key === "logSinks" || key === "args" ||
       key === "denoArgs"
     ) {
       continue;

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { Sink } from "@logtape/logtape";
+
 /**
  * The levels `logLevel` accepts.
  *
@@ -17,6 +19,25 @@
  * ```
  */
 export type LogLevel = "debug" | "info" | "warning" | "error";
+
+/**
+ * The log file's format: `"text"`, one line per record as LogTape's text
+ * formatter writes it (strings unquoted), or `"json"`, JSON Lines with
+ * `@timestamp` (ISO 8601, UTC), `level` (`"DEBUG"`, `"INFO"`, `"WARN"`,
+ * `"ERROR"`, `"FATAL"`), `message` (rendered, strings unquoted), `logger`
+ * (the category joined with dots) and `properties` (the record's properties):
+ * LogTape's `getJsonLinesFormatter()` fields, ready for Vector, Fluent Bit,
+ * promtail and `jq`.
+ *
+ * @example JSON Lines for a log shipper
+ * ```ts
+ * import type { DaemonOptions, LogFormat } from "@daemonize/daemon";
+ *
+ * const logFormat: LogFormat = "json";
+ * const options: DaemonOptions = { pidFile: "app.pid", logFile: "app.log", logFormat };
+ * ```
+ */
+export type LogFormat = "text" | "json";
 
 /**
  * When a started daemon counts as ready: `"auto"` once `main` has been called
@@ -213,8 +234,39 @@ export interface DaemonOptions {
   pidFile?: string;
   /** The one log file the library and all of the program's loggers write to. */
   logFile?: string;
-  /** The lowest level written to the log. Default `"info"`. */
+  /**
+   * The lowest level written to the log. Default `"info"`. The library's own
+   * lifecycle lines (category `["daemonize"]`: started, stopping and why,
+   * exiting and why) are written at any level.
+   */
   logLevel?: LogLevel;
+  /** The log file's format: `"text"` (default) or `"json"` (JSON Lines). */
+  logFormat?: LogFormat;
+  /**
+   * More LogTape sinks beside the log file (OpenTelemetry, syslog, a second
+   * file...), keyed by a name of your choice. Each gets every record the log
+   * file gets; wrap one in LogTape's `withFilter(sink, filter)` to give it
+   * only some levels or categories. The log file keeps its reopen on SIGHUP
+   * and its flush on exit; on exit the library also disposes of these sinks
+   * (a synchronous `Symbol.dispose` is called on every exit path but
+   * SIGKILL; an async one is started, not awaited). Like `onReload`, they
+   * live in the script: the `Daemon` controller does not pass them on.
+   * Not used when the program configured LogTape itself.
+   *
+   * @example Warnings and errors also to a sink of your own
+   * ```ts
+   * import type { DaemonOptions } from "@daemonize/daemon";
+   * import { type LogRecord, withFilter } from "@logtape/logtape";
+   *
+   * const problems: LogRecord[] = []; // or getOpenTelemetrySink(), getFileSink("problems.log"), ...
+   * const options: DaemonOptions = {
+   *   pidFile: "app.pid",
+   *   logFile: "app.log",
+   *   logSinks: { problems: withFilter((record) => problems.push(record), "warning") },
+   * };
+   * ```
+   */
+  logSinks?: Record<string, Sink>;
   /** Where the daemon's raw standard output goes. Default: the log file, else the null device. */
   stdout?: string;
   /** Where the daemon's raw standard error goes. Default: the log file, else the null device. */
@@ -290,6 +342,10 @@ export interface ResolvedDaemonOptions {
   readonly logFile: string | null;
   /** See {@linkcode DaemonOptions.logLevel}. */
   readonly logLevel: LogLevel;
+  /** See {@linkcode DaemonOptions.logFormat}. */
+  readonly logFormat: LogFormat;
+  /** See {@linkcode DaemonOptions.logSinks}; empty when not set. */
+  readonly logSinks: Readonly<Record<string, Sink>>;
   /** Absolute path of raw standard output (the log file or the null device by default). */
   readonly stdout: string;
   /** Absolute path of raw standard error (the log file or the null device by default). */

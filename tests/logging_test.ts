@@ -105,15 +105,34 @@ Deno.test("raw stdout and stderr land in their files and keep working after the 
   assert.match(sb.readLog(), /exiting: stopped by SIGTERM \(exit code 0\)/);
 });
 
-Deno.test("logLevel: debug adds the library's debug lines; warning drops info lines", async () => {
+Deno.test("logLevel: debug adds the library's debug lines; warning drops the program's info lines but not the lifecycle", async () => {
   await using sb = new Sandbox();
   await sb.start({ options: { logLevel: "debug" } });
   await sb.run(["stop"]);
   assert.match(sb.readLog(), /\[DBG\] daemonize: starting fx/);
   Deno.removeSync(sb.logFile);
-  await sb.start({ options: { logLevel: "warning" } });
-  await sb.run(["stop"]);
-  assert.doesNotMatch(sb.readLog(), /\[INF\]/);
+  const options = { logLevel: "warning" };
+  const pid = await sb.start({ options });
+  Deno.kill(pid, "SIGHUP");
+  await waitFor("the reload line", () => sb.readLog().includes("reload: SIGHUP"));
+  await sb.run(["stop"], { options });
+  const log = sb.readLog();
+  assert.doesNotMatch(log, /fx: up|onReload called|DBG/);
+  assert.match(log, /\[INF\] daemonize: started fx \(pid \d+\)\n/);
+  assert.match(log, /\[INF\] daemonize: reload: SIGHUP\n/);
+  assert.match(log, /\[INF\] daemonize: stopping: SIGTERM\n/);
+  assert.match(log, /\[INF\] daemonize: exiting: stopped by SIGTERM \(exit code 0\)\n$/);
+});
+
+Deno.test("logLevel: error still writes the lifecycle lines", async () => {
+  await using sb = new Sandbox();
+  const options = { logLevel: "error" };
+  await sb.start({ options, behavior: "returns" });
+  await waitFor("the daemon to exit", () => !sb.exists("app.pid"));
+  const log = sb.readLog();
+  assert.doesNotMatch(log, /did my job/);
+  assert.match(log, /\[INF\] daemonize: started fx/);
+  assert.match(log, /\[INF\] daemonize: exiting: main returned \(exit code 0\)\n$/);
 });
 
 Deno.test("a program that configured LogTape itself keeps its configuration", async () => {
@@ -161,3 +180,60 @@ Deno.test("main returning ends the daemon: exit 0, pidfile removed, the reason l
   const lines = sb.readLog().trimEnd().split("\n");
   assert.match(lines.at(-1)!, /\[INF\] daemonize: exiting: main returned \(exit code 0\)/);
 });
+
+Deno.test("text format: strings unquoted in the program's lines; raw output stays raw", async () => {
+  await using sb = new Sandbox();
+  await sb.start({ behavior: "mixed" });
+  await waitFor("the raw line", () => sb.readLog().includes("raw stdout line"));
+  await sb.run(["stop"]);
+  const log = sb.readLog();
+  assert.match(log, /\[INF\] fx: listening on http:\/\/127\.0\.0\.1:18080\/\n/);
+  assert.match(log, /\[WRN\] fx: GET \/item\/1 200\n/);
+  assert.match(log, /^raw stdout line$/m);
+});
+
+Deno.test("logFormat json: every record one JSON object, the library's lifecycle lines too; raw output stays raw", async () => {
+  await using sb = new Sandbox();
+  const options = { logFormat: "json" };
+  await sb.start({ behavior: "mixed", options });
+  await waitFor("the raw line", () => sb.readLog().includes("raw stdout line"));
+  await sb.run(["stop"], { options });
+  const lines = sb.readLog().trimEnd().split("\n");
+  assert.ok(lines.includes("raw stdout line"));
+  const records = lines.filter((l) => l !== "raw stdout line").map((l) => JSON.parse(l));
+  for (const r of records) {
+    assert.deepEqual(Object.keys(r), ["@timestamp", "level", "message", "logger", "properties"]);
+    assert.match(r["@timestamp"], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  }
+  const find = (message: string) => records.find((r) => r.message === message);
+  assert.deepEqual(find("listening on http://127.0.0.1:18080/")?.properties, {
+    host: "127.0.0.1",
+    port: 18080,
+  });
+  assert.equal(find("GET /item/1 200")?.level, "WARN");
+  assert.equal(find("GET /item/1 200")?.logger, "fx");
+  assert.equal(records.find((r) => r.message.startsWith("started fx"))?.logger, "daemonize");
+  assert.equal(records.at(-1).message, "exiting: stopped by SIGTERM (exit code 0)");
+});
+
+for (const [umask, expected] of [[undefined, 0o644], [0o027, 0o640]] as const) {
+  Deno.test(`the log file is mode ${expected.toString(8)} (umask option ${umask?.toString(8) ?? "default"}) at first and after rotation, under a launcher umask of 077`, async () => {
+    await using sb = new Sandbox();
+    const options = umask === undefined ? {} : { umask };
+    const before = Deno.umask(0o077); // the launcher inherits it
+    let out;
+    try {
+      out = await sb.run(["start"], { options });
+    } finally {
+      Deno.umask(before);
+    }
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(Deno.statSync(sb.logFile).mode! & 0o777, expected);
+    const pid = Number(Deno.readTextFileSync(sb.pidFile).trim());
+    Deno.renameSync(sb.logFile, sb.path("app.log.1"));
+    Deno.kill(pid, "SIGHUP");
+    await waitFor("the new log file", () => sb.readLog().includes("onReload called"));
+    assert.equal(Deno.statSync(sb.logFile).mode! & 0o777, expected);
+    await sb.run(["stop"], { options });
+  });
+}

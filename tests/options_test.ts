@@ -23,6 +23,8 @@ Deno.test("resolveOptions fills in every default and makes paths absolute", () =
   assert.equal(r.stopTimeout, 10_000);
   assert.deepEqual(r.denoArgs, []);
   assert.equal(r.configureLogging, true);
+  assert.equal(r.logFormat, "text");
+  assert.deepEqual(r.logSinks, {});
 });
 
 Deno.test("without a log file raw output goes to the null device", () => {
@@ -47,6 +49,10 @@ Deno.test("resolveOptions rejects bad values with BAD_OPTION naming the option",
     [{ env: { "A=B": "x" } }, "env"],
     [{ onReload: "yes" }, "onReload"],
     [{ configureLogging: "no" }, "configureLogging"],
+    [{ logFormat: "yaml" }, "logFormat"],
+    [{ logSinks: [() => {}] }, "logSinks"],
+    [{ logSinks: { otel: "not a sink" } }, "logSinks"],
+    [{ logSinks: { file: () => {} }, configureLogging: false }, "logSinks"],
     [{ args: [1] }, "args"],
     [{ LogFile: "x" }, "LogFile"],
   ];
@@ -65,10 +71,12 @@ Deno.test("portableOptions keeps what was given, paths absolute, and drops funct
     pidFile: "a.pid",
     name: "n",
     onReload: () => {},
+    logSinks: { second: () => {} },
+    logFormat: "json",
     args: ["x"],
     denoArgs: ["-A"],
   }, "/w");
-  assert.deepEqual(p, { pidFile: "/w/a.pid", name: "n" });
+  assert.deepEqual(p, { pidFile: "/w/a.pid", name: "n", logFormat: "json" });
 });
 
 Deno.test("absolutePath and moduleStem", () => {

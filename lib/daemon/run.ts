@@ -21,7 +21,6 @@ import { faultPoint } from "../_fault.ts";
 import { nextTurn, sleep } from "../_time.ts";
 import type { LaunchSpec } from "../_launch.ts";
 import type { DaemonContext, DaemonMain, ResolvedDaemonOptions } from "../types.ts";
-import { captureConsole } from "./_console.ts";
 import { KeeperChannel } from "./_channel.ts";
 import { PidFileLock } from "./_lock.ts";
 import { RawTargets } from "./_raw.ts";
@@ -336,7 +335,7 @@ export async function runDaemon(
   }
 
   const logging = life.logging!;
-  if (life.daemon) captureConsole(logging.app.getChild("console"));
+  if (life.daemon) logging.captureConsole();
   onUncaught(life);
   Object.assign(life.ctx, { logger: logging.app, args: options.args });
   logging.library.debug(`starting ${options.name} (pid ${Deno.pid}, ${mode})`);
@@ -383,6 +382,8 @@ async function supervise(life: Life): Promise<never> {
         );
         await Promise.race([sleep(pause), stopRequested(life)]);
         if (life.stopSignal === null) continue;
+        await life.notified;
+        life.exit(0, `stopped by ${life.stopSignal}`);
       } else if (restart) {
         life.exit(
           1,

@@ -98,7 +98,7 @@ export function keeperCommand(
     ? "same"
     : "pipe";
   const keeper = plan.keeperLock !== null;
-  const logFormat = (options as { logFormat?: string }).logFormat ?? "text";
+  const logFormat = options.logFormat;
   return {
     args: [
       "-c",

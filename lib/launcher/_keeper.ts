@@ -101,7 +101,10 @@ why() {
 
 copier() {
   trap '' HUP $stops $others PIPE
-  tgt= tag=$1
+  # Raw lines go to the launcher until W is ready, then to W's file; lines
+  # that come while no file is known (W died before the copier could find
+  # it) wait for the next W to name one.
+  tgt= tag=$1 open3=1 held=
   while :; do
     line=
     IFS= read -r line
@@ -111,22 +114,30 @@ copier() {
       *"$nonce "*)
         msg=${"$"}{line#*"$nonce "}
         line=${"$"}{line%%"$nonce "*}
+        set -f
         set -- $msg
+        set +f
         case $1 in
           target)
             found=
             for e in $(stat -Lc '%n|%d:%i' /proc/$2/fd/* 2>/dev/null); do
               case $e in *"|$3") found=${"$"}{e%|*} ;; esac
             done
-            if [ -n "$found" ] && command exec 4>>"$found" && [ -f /dev/fd/4 ]; then tgt=1; fi
+            if [ -n "$found" ] && command exec 4>>"$found" && [ -f /dev/fd/4 ]; then
+              tgt=1
+              [ -n "$held" ] && printf '%s' "$held" >&4
+              held=
+            fi
             ;;
           ready | fail)
             printf '%s\n' "${"$"}{msg#* }" 2>/dev/null >&3
             exec 3>&-
+            open3=
             ;;
           exit)
             printf '{"exit":%s}\n' "$2" 2>/dev/null >&3
             exec 3>&-
+            open3=
             ;;
         esac
         if [ -z "$line" ]; then
@@ -137,8 +148,11 @@ copier() {
     esac
     if [ -n "$tgt" ]; then
       printf '%s\n' "$line" >&4
-    else
+    elif [ -n "$open3" ]; then
       printf '%s %s\n' "$tag" "$line" 2>/dev/null >&3
+    elif [ ${"$"}{#held} -lt 65536 ]; then
+      held="$held$line
+"
     fi
     [ $rc -ne 0 ] && break
   done

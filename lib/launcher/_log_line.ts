@@ -6,7 +6,7 @@ import { openOwnFile } from "../_safe_open.ts";
 import type { ResolvedDaemonOptions } from "../types.ts";
 
 const TEXT_LEVEL = { info: "INF", warning: "WRN", error: "ERR" } as const;
-const JSON_LEVEL = { info: "info", warning: "warning", error: "error" } as const;
+const JSON_LEVEL = { info: "INFO", warning: "WARN", error: "ERROR" } as const;
 
 /** One line of category ["daemonize"] in `format`, as LogTape would write it. */
 export function lifecycleLine(
@@ -37,7 +37,7 @@ export function appendLifecycleLine(
   message: string,
 ): void {
   if (options.logFile === null) return;
-  const format = (options as { logFormat?: string }).logFormat ?? "text";
+  const format = options.logFormat;
   try {
     const file = openOwnFile(options.logFile, { option: "logFile", code: "BAD_OPTION" }, {
       append: true,

@@ -78,9 +78,10 @@ function fill(dir: string): void {
 const seqCount = (text: string) => (text.match(/seq \d+/g) ?? []).length;
 
 Deno.test({
-  name: `log file system full while running: the daemon keeps running, reports it once, resumes${
-    mountable ? "" : " (ignored: cannot mount a small tmpfs here; needs root with CAP_SYS_ADMIN)"
-  }`,
+  name:
+    `log file system full while running: the daemon keeps running, reports it once, resumes; whole records only, and the log counts what was lost${
+      mountable ? "" : " (ignored: cannot mount a small tmpfs here; needs root with CAP_SYS_ADMIN)"
+    }`,
   ignore: !mountable,
   fn: async () => {
     await using sb = new Sandbox();
@@ -108,8 +109,25 @@ Deno.test({
       Deno.removeSync(`${logs}/filler`);
       await waitFor("logging to resume", () => seqCount(sb.readLog("logs/app.log")) > stalled + 10);
       assert.equal((await sb.run(["stop"], { options })).code, 0);
-      assert.match(sb.readLog("logs/app.log"), /exiting: stopped by SIGTERM/);
+      const log = sb.readLog("logs/app.log");
+      assert.match(log, /exiting: stopped by SIGTERM/);
+      // Every line a whole record: nothing torn, nothing glued on.
+      const record = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+00:00 \[[A-Z]{3}\] [^:]+: .*$/;
+      const lines = log.trimEnd().split("\n");
+      for (const line of lines) assert.match(line, record);
+      for (const line of lines) assert.ok(line.split("+00:00").length === 2, line);
+      // The lines the log says were lost are exactly the ones missing.
+      const said = [
+        ...log.matchAll(/could not be written from \S+ to \S+ \(.*\): (\d+) lines? lost$/gm),
+      ].reduce((n, m) => n + Number(m[1]), 0);
+      const seen = new Set([...log.matchAll(/chatty: seq (\d+)$/gm)].map((m) => Number(m[1])));
+      const last = Number(/chatty: last seq (\d+)$/m.exec(log)![1]);
+      let missing = 0;
+      for (let i = 1; i <= last; i++) if (!seen.has(i)) missing++;
+      assert.ok(said > 0, "a loss report in the log");
+      assert.equal(said, missing);
       figure("logs.disk_full.reports", reports.length);
+      figure("logs.disk_full.lines_lost_reported", said);
     } finally {
       new Deno.Command("umount", { args: ["-l", logs] }).outputSync();
     }
