@@ -1,7 +1,8 @@
 // The daemon's raw output files. The daemon's own descriptors 1 and 2 are
 // pipes to the keeper, which appends what comes through to the file the
-// daemon names; naming the file anew after a rotation (SIGHUP) is how raw
-// output follows the log without a dup2, which Deno does not have.
+// launcher created, and after a rotation (SIGHUP) to the file the daemon
+// names: how raw output follows the log without a dup2, which Deno does not
+// have.
 
 import { NULL_DEVICE } from "../options.ts";
 import { openOwnFile } from "../_safe_open.ts";
@@ -19,11 +20,12 @@ export class RawTargets {
     this.#channel = channel;
   }
 
-  /** Opens the files and names them to the keeper. */
+  /**
+   * The daemon's raw output files; until a rotation the keeper writes to the
+   * ones the launcher created.
+   */
   static open(options: ResolvedDaemonOptions, channel: KeeperChannel): RawTargets {
-    const targets = new RawTargets(options, channel);
-    targets.reopen();
-    return targets;
+    return new RawTargets(options, channel);
   }
 
   #open(option: "stdout" | "stderr"): Deno.FsFile | null {

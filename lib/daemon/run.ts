@@ -92,6 +92,8 @@ class Life {
   readonly controller = new AbortController();
   readonly channel: KeeperChannel | null;
   #notified: Promise<void> = Promise.resolve();
+  /** Installs the listeners for the signals that are logged and ignored. */
+  listenForStrays: () => void = () => {};
   /** How the current run of main hears of an uncaught error in the program. */
   onFailure: (why: string, error: unknown) => void = (why, error) => this.exit(1, why, error);
   #usr1Logged = false;
@@ -185,6 +187,7 @@ class Life {
       startedAt: this.lock?.startedAt()?.toISOString() ?? null,
     });
     this.notify("READY=1");
+    this.listenForStrays();
     if (this.lock !== null || this.daemon) this.#watch();
   }
 
@@ -307,7 +310,7 @@ export async function runDaemon(
   spec: LaunchSpec | null = null,
 ): Promise<never> {
   const life = new Life(entry, options, mode, spec);
-  listenForSignals({
+  life.listenForStrays = listenForSignals({
     stop: (signal) => life.stop(signal),
     reload: () => life.reload(),
     usr1: () => life.usr1(),

@@ -50,18 +50,28 @@ export interface SignalHandlers {
   stray(signal: StraySignal): void;
 }
 
-/** Installs the listeners, for the life of the process. */
-export function listenForSignals(handlers: SignalHandlers): void {
+/**
+ * Installs the listeners for the signals that stop, reload and debug, for
+ * the life of the process; returns a function that installs the rest, which
+ * costs a few tenths of a millisecond the daemon can pay once it is ready
+ * (until then, such a signal still ends it, and start says which).
+ */
+export function listenForSignals(handlers: SignalHandlers): () => void {
   Deno.addSignalListener("SIGINT", () => handlers.stop("SIGINT"));
-  if (Deno.build.os === "windows") return;
+  if (Deno.build.os === "windows") return () => {};
   Deno.addSignalListener("SIGTERM", () => handlers.stop("SIGTERM"));
   Deno.addSignalListener("SIGQUIT", () => handlers.stop("SIGQUIT"));
   Deno.addSignalListener("SIGHUP", () => handlers.reload());
   Deno.addSignalListener("SIGUSR1", () => handlers.usr1());
-  for (const signal of STRAY_SIGNALS) {
-    if (Deno.build.os !== "linux" && (signal === "SIGSTKFLT" || signal === "SIGPWR")) continue;
-    Deno.addSignalListener(signal, () => handlers.stray(signal));
-  }
+  let installed = false;
+  return () => {
+    if (installed) return;
+    installed = true;
+    for (const signal of STRAY_SIGNALS) {
+      if (Deno.build.os !== "linux" && (signal === "SIGSTKFLT" || signal === "SIGPWR")) continue;
+      Deno.addSignalListener(signal, () => handlers.stray(signal));
+    }
+  };
 }
 
 /** The conventional exit code of a process ended by `signal`. */

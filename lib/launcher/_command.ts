@@ -56,6 +56,14 @@ export function checkRunPermission(): void {
 }
 
 let envBlocks: boolean | null | undefined;
+const BLOCK_OPTION = new TextEncoder().encode("block-signal");
+
+function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  for (let i = haystack.indexOf(needle[0]); i >= 0; i = haystack.indexOf(needle[0], i + 1)) {
+    if (needle.every((byte, j) => haystack[i + j] === byte)) return true;
+  }
+  return false;
+}
 
 /**
  * Whether /usr/bin/env can block a signal for the command it runs (GNU
@@ -65,8 +73,7 @@ let envBlocks: boolean | null | undefined;
 function envCanBlock(): boolean | null {
   if (envBlocks !== undefined) return envBlocks;
   try {
-    const bytes = Deno.readFileSync("/usr/bin/env");
-    envBlocks = new TextDecoder("latin1").decode(bytes).includes("block-signal");
+    envBlocks = contains(Deno.readFileSync("/usr/bin/env"), BLOCK_OPTION);
   } catch {
     envBlocks = null;
   }
@@ -84,6 +91,9 @@ export interface KeeperPlan {
   nonce: string;
   /** With a restart policy: the `dev:ino` of the pidfile the keeper locks. */
   keeperLock: string | null;
+  /** The `dev:ino` of the raw stderr and stdout files this process holds open. */
+  stderrId: string | null;
+  stdoutId: string | null;
 }
 
 /** `/bin/sh` and its arguments: the keeper (lib/launcher/_keeper.ts) running `command`. */
@@ -116,6 +126,8 @@ export function keeperCommand(
       logFormat,
       options.name,
       usr1Mode(options),
+      plan.stderrId ?? "",
+      plan.stdoutId ?? "",
       ...command,
     ],
     env: { [KEEPER_ENV]: KEEPER },

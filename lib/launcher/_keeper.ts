@@ -21,8 +21,9 @@
 // Arguments, by position: 1 umask, 2 stdin path, 3 stdout: null | same |
 // pipe, 4 nonce, 5 restart policy, 6 restartDelay ms, 7 maxRestarts,
 // 8 pidfile for the keeper's lock (empty: W locks it), 9 its dev:ino,
-// 10 log format, 11 daemon name, 12 SIGUSR1: block | probe | deliver; then the
-// program's command. The script
+// 10 log format, 11 daemon name, 12 SIGUSR1: block | probe | deliver,
+// 13 and 14 the dev:ino of the stderr and stdout files the launcher holds
+// open (empty for none); then the program's command. The script
 // itself is in $DAEMONIZE_KEEPER (so that it can start itself again).
 // POSIX sh throughout (dash, bash, busybox ash); /proc where it exists.
 // dash can name descriptors 0-9 only, and a failed redirection on `exec`
@@ -46,6 +47,7 @@ others="USR1 USR2 ALRM VTALRM PROF IO PWR 16 XCPU XFSZ ABRT"
 if [ -z "$DAEMONIZE_CLEAN" ] && [ -r /proc/self/status ]; then
   while read -r k v; do
     case $k in SigBlk:|SigIgn:) case $v in *[!0]*) dirty=1 ;; esac ;; esac
+    [ "$k" = SigIgn: ] && break
   done </proc/self/status
   if [ -n "$dirty" ] && env --default-signal true 2>/dev/null; then
     export DAEMONIZE_CLEAN=1
@@ -64,8 +66,8 @@ if [ -n "$many" ] && [ -z "$DAEMONIZE_CLOSED" ] && [ -x /bin/bash ]; then
 fi
 exec 3>&1 >/dev/null 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 shift 9
-fmt=$1 name=$2 usr1=$3
-shift 3
+fmt=$1 name=$2 usr1=$3 errid=$4 outid=$5
+shift 5
 unset DAEMONIZE_CLEAN DAEMONIZE_CLOSED DAEMONIZE_KEEPER
 
 # W gets SIGUSR1 blocked (Deno opens a debugger on it) and default
@@ -99,12 +101,25 @@ why() {
   if [ "$1" -gt 128 ]; then echo "killed by SIG$(kill -l $(($1 - 128)))"; else echo "exit code $1"; fi
 }
 
+# Opens, as fd 4, the file that process $1 has open with device:inode $2.
+# Through /proc/PID/fd, so the path it was opened by can have been swapped
+# since without this opening anything else.
+target() {
+  found=
+  for e in $(stat -Lc '%n|%d:%i' /proc/$1/fd/* 2>/dev/null); do
+    case $e in *"|$2") found=${"$"}{e%|*} ;; esac
+  done
+  [ -n "$found" ] && command exec 4>>"$found" && [ -f /dev/fd/4 ]
+}
+
 copier() {
   trap '' HUP $stops $others PIPE
-  # Raw lines go to the launcher until W is ready, then to W's file; lines
-  # that come while no file is known (W died before the copier could find
-  # it) wait for the next W to name one.
+  # The file to start with is the one the launcher created and holds open
+  # (its pid is our $PPID) while it waits for ready; W names a new one after
+  # a rotation. Lines that come while none is known go to the launcher, or
+  # wait for the next W to name a file.
   tgt= tag=$1 open3=1 held=
+  [ -n "$2" ] && target "$PPID" "$2" && tgt=1
   while :; do
     line=
     IFS= read -r line
@@ -119,11 +134,7 @@ copier() {
         set +f
         case $1 in
           target)
-            found=
-            for e in $(stat -Lc '%n|%d:%i' /proc/$2/fd/* 2>/dev/null); do
-              case $e in *"|$3") found=${"$"}{e%|*} ;; esac
-            done
-            if [ -n "$found" ] && command exec 4>>"$found" && [ -f /dev/fd/4 ]; then
+            if target "$2" "$3"; then
               tgt=1
               [ -n "$held" ] && printf '%s' "$held" >&4
               held=
@@ -257,11 +268,11 @@ keeper() {
 }
 
 if [ "$out" = pipe ]; then
-  { { keeper "$@" 2>&1 1>&5 5>&- 3>&- | copier raw; } 5>&1 | copier rawout; } &
+  { { keeper "$@" 2>&1 1>&5 5>&- 3>&- | copier raw "$errid"; } 5>&1 | copier rawout "$outid"; } &
 elif [ "$out" = same ]; then
-  { keeper "$@" 2>&1 3>&- | copier raw; } &
+  { keeper "$@" 2>&1 3>&- | copier raw "$errid"; } &
 else
-  { keeper "$@" 2>&1 >/dev/null 3>&- | copier raw; } &
+  { keeper "$@" 2>&1 >/dev/null 3>&- | copier raw "$errid"; } &
 fi
 exec 3>&-
 trap '' HUP $stops $others

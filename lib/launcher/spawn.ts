@@ -83,7 +83,12 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
     ? null
     : RawFile.open(role("stdout"), options.stdout, options.umask);
   try {
-    const keeper = { nonce: nonce(), keeperLock: keeperLock(options) };
+    const keeper = {
+      nonce: nonce(),
+      keeperLock: keeperLock(options),
+      stderrId: stderr?.id ?? null,
+      stdoutId: stdout?.id ?? null,
+    };
     const spec: LaunchSpec = {
       cwd: plan.launchCwd,
       options: plan.portable,
