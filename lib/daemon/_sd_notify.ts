@@ -20,11 +20,6 @@ function notifySocket(): string | null {
   return Deno.env.get(VARIABLE) || null;
 }
 
-/** Whether systemd (or a stand-in) asked for notifications. */
-export function notifyWanted(): boolean {
-  return notifySocket() !== null;
-}
-
 async function viaSocket(socket: string, state: string): Promise<boolean> {
   const listen = (Deno as unknown as { listenDatagram?: ListenDatagram }).listenDatagram;
   if (listen === undefined || socket.startsWith("@")) return false;
