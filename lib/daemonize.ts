@@ -81,6 +81,10 @@ function describe(token: string, given: DaemonOptions | null, err?: unknown): ne
  * deno run -A app.ts run -- --verbose   # after --: the program's own ctx.args
  * ```
  *
+ * Permissions: what each command needs is in the README's Permissions table
+ * (`-A` covers them all); the daemon gets the launcher's global grants, and
+ * scoped ones through `denoArgs`.
+ *
  * @param main The daemon's code.
  * @param options Its options.
  */

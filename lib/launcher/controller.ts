@@ -187,6 +187,10 @@ export class Daemon {
    * Starts the daemon; resolves once it is ready, or at once when it is
    * already running (`alreadyRunning: true`).
    *
+   * Requires `--allow-read` and `--allow-write` (pidfile, log and output
+   * files), `--allow-env`, and `--allow-run` for `/bin/sh` and the real Deno
+   * binary (`Deno.execPath()`).
+   *
    * @throws {DaemonError} `START_FAILED`, `READY_TIMEOUT`, `BAD_PIDFILE`, `PERMISSION`, `UNSUPPORTED`.
    */
   async start(): Promise<StartResult> {
@@ -198,6 +202,10 @@ export class Daemon {
   /**
    * Stops the daemon; resolves once it has exited and its pidfile is gone.
    *
+   * Requires `--allow-read`, `--allow-write` (the pidfile) and either
+   * `--allow-all` or `--allow-run=/bin/sh`, to prove through /proc which
+   * process holds the pidfile's lock before signalling it.
+   *
    * @throws {DaemonError} `BAD_PIDFILE`, `STOP_TIMEOUT`, `PERMISSION`, `UNSUPPORTED`.
    */
   async stop(): Promise<StopResult> {
@@ -206,7 +214,7 @@ export class Daemon {
     return await stopDaemon(options);
   }
 
-  /** Stops, then starts; resolves to the start's result. */
+  /** Stops, then starts; resolves to the start's result. Requires what both need. */
   async restart(): Promise<StartResult> {
     await this.stop();
     return await this.start();
@@ -214,7 +222,10 @@ export class Daemon {
 
   /**
    * Sends the running daemon SIGHUP: it reopens its log file and calls
-   * `reload` / `onReload`. Resolves with `reloaded: false` when none runs.
+   * `reload` / `onReload`. Resolves with `reloaded: false` when none runs,
+   * and with the daemon's reason in `error` when it could not reopen.
+   *
+   * Requires what {@linkcode Daemon.stop} does.
    */
   async reload(): Promise<ReloadResult> {
     const { options } = await this.#learn("BAD_OPTION");
@@ -222,7 +233,11 @@ export class Daemon {
     return await reloadDaemon(options);
   }
 
-  /** The daemon's status, from its pidfile and the lock on it. */
+  /**
+   * The daemon's status, from its pidfile and the lock on it. Requires
+   * `--allow-read`; with `--allow-all` (or `--allow-run=/bin/sh`) the pid it
+   * reports is proven to hold the lock.
+   */
   async status(): Promise<DaemonStatus> {
     const { options } = await this.#learn("BAD_OPTION");
     const { daemonStatus } = await import("./status.ts");
