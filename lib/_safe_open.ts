@@ -86,23 +86,26 @@ function checkDirectory(path: string, role: FileRole, existing: Deno.FileInfo | 
     );
   }
   const mode = dir.mode ?? 0;
-  if ((mode & 0o002) === 0) return;
   const what = `${role.option} "${path}"`;
+  if ((mode & 0o022) === 0) return;
+  // Others can put a file of theirs here: one that is not ours (or root's)
+  // is never trusted, whatever it says.
+  const uid = myUid();
+  if (existing !== null && uid !== null && existing.uid !== uid && existing.uid !== 0) {
+    throw new DaemonError(
+      role.code,
+      `${what} belongs to uid ${existing.uid}, not to you, in ${
+        dirname(path)
+      }, which others can write; remove it or use a directory only you can write`,
+    );
+  }
+  if ((mode & 0o002) === 0) return;
   if ((mode & 0o1000) === 0) {
     throw new DaemonError(
       role.code,
       `directory ${
         dirname(path)
       } of ${what} is writable by everyone and not sticky, so anyone could replace the file; use a directory only you can write`,
-    );
-  }
-  const uid = myUid();
-  if (existing !== null && uid !== null && existing.uid !== uid) {
-    throw new DaemonError(
-      role.code,
-      `${what} belongs to uid ${existing.uid}, not to you, in the shared directory ${
-        dirname(path)
-      }; remove it or use a directory only you can write`,
     );
   }
 }

@@ -311,9 +311,9 @@ function keeperText(s: DaemonStatus): string {
   const last = s.lastExit
     ? `, last ended ${s.lastExit.at.toISOString()}: ${s.lastExit.reason}`
     : "";
-  return `, main ${s.mainPid ?? "restarting"}, ${s.restarts} restart${
-    s.restarts === 1 ? "" : "s"
-  }${last}`;
+  const restarts = `${s.restarts} restart${s.restarts === 1 ? "" : "s"}`;
+  if (s.gaveUp) return `, gave up after ${restarts}${last}`;
+  return `, main ${s.mainPid ?? "restarting"}, ${restarts}${last}`;
 }
 
 function statusLine(s: DaemonStatus): string {

@@ -418,6 +418,8 @@ export interface DaemonStatus {
   lastExit?: { at: Date; reason: string } | null;
   /** With a `restart` policy: the process that runs main (`pid` is its keeper). */
   mainPid?: number | null;
+  /** With a `restart` policy: it gave up after `maxRestarts` consecutive failures. */
+  gaveUp?: boolean;
 }
 
 /**

@@ -47,7 +47,7 @@ function fresh(pid: number): PidFileContent {
 /** What a look at the pidfile's path found. */
 export type PathCheck =
   | { kind: "ok" }
-  | { kind: "restored"; was: "missing" | "replaced" }
+  | { kind: "restored"; was: "missing" | "replaced" | "foreign" }
   | { kind: "taken"; by: number | null }
   | { kind: "error"; message: string };
 
@@ -219,11 +219,18 @@ export class PidFileLock {
   check(): PathCheck {
     const keeperGone = !this.#own && Deno.ppid !== this.#content.pid;
     if (!keeperGone && isCurrent(this.#file, this.path)) return { kind: "ok" };
-    let was: "missing" | "replaced" = "replaced";
+    let was: "missing" | "replaced" | "foreign" = "replaced";
     try {
-      Deno.lstatSync(this.path);
+      const there = Deno.lstatSync(this.path);
+      // A file of another user in its place is not a daemon of ours, whatever
+      // it says or locks (a group that can write the directory put it
+      // there): it goes, and ours comes back.
+      if (!keeperGone && there.uid !== this.#file.statSync().uid && there.uid !== 0) {
+        was = "foreign";
+        Deno.removeSync(this.path);
+      }
     } catch {
-      was = "missing";
+      if (was !== "foreign") was = "missing";
     }
     let file: Deno.FsFile;
     try {

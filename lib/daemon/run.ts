@@ -85,7 +85,7 @@ function applyEnv(env: Readonly<Record<string, string>>, daemon: boolean): void 
 /** One daemon's life in this process. */
 class Life {
   phase: Phase = "starting";
-  stopSignal: StopSignal | null = null;
+  stopSignal: StopSignal | "SIGHUP" | null = null;
   logging: Logging | null = null;
   lock: PidFileLock | null = null;
   raw: RawTargets | null = null;
@@ -191,17 +191,23 @@ class Life {
     if (this.lock !== null || this.daemon) this.#watch();
   }
 
-  stop(signal: StopSignal): void {
+  stop(signal: StopSignal | "SIGHUP"): void {
     if (this.phase === "exiting") return;
     if (this.stopSignal !== null) {
-      this.exit(signalExitCode(signal), `second ${signal}; not waiting for main to return`);
+      this.exit(
+        signal === "SIGHUP" ? 129 : signalExitCode(signal),
+        `second ${signal}; not waiting for main to return`,
+      );
     }
     this.stopSignal = signal;
     if (this.phase === "ready") this.phase = "stopping";
     try {
       this.lock?.update({ stopping: true });
     } catch { /* the stop goes on; only a start's wait would miss it */ }
-    this.say("info", `stopping: ${signal}`);
+    this.say(
+      "info",
+      signal === "SIGHUP" ? "stopping: SIGHUP (the terminal hung up)" : `stopping: ${signal}`,
+    );
     this.notify("STOPPING=1");
     this.controller.abort(new DOMException(`stopped by ${signal}`, "AbortError"));
   }
@@ -276,7 +282,11 @@ class Life {
         this.say(
           "warn",
           `pidFile "${this.options.pidFile}" was ${
-            seen.was === "missing" ? "removed" : "replaced"
+            seen.was === "missing"
+              ? "removed"
+              : seen.was === "foreign"
+              ? "replaced by a file of another user (removed)"
+              : "replaced"
           }; restored it`,
         );
       } else if (seen.kind === "taken") {
@@ -310,9 +320,12 @@ export async function runDaemon(
   spec: LaunchSpec | null = null,
 ): Promise<never> {
   const life = new Life(entry, options, mode, spec);
+  const hangup = mode === "foreground" &&
+    [Deno.stdin, Deno.stdout, Deno.stderr].some((stream) => stream.isTerminal());
   life.listenForStrays = listenForSignals({
     stop: (signal) => life.stop(signal),
-    reload: () => life.reload(),
+    // In the foreground at a terminal, SIGHUP is the terminal hanging up.
+    reload: () => hangup ? life.stop("SIGHUP") : life.reload(),
     usr1: () => life.usr1(),
     stray: (signal) => life.stray(signal),
   });

@@ -9,7 +9,7 @@
  * - SIGUSR1: logged and ignored, unless `sigusr1: "inspector"` (Deno opens
  *   the V8 inspector on it).
  * - SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT, SIGXCPU,
- *   SIGXFSZ, SIGABRT: their default would end the daemon without a word;
+ *   SIGXFSZ, SIGABRT, SIGTRAP: their default would end the daemon without a word;
  *   they are logged and otherwise ignored, so a program that listens for
  *   one of them itself still gets it.
  *
@@ -33,6 +33,7 @@ export const STRAY_SIGNALS = [
   "SIGXCPU",
   "SIGXFSZ",
   "SIGABRT",
+  "SIGTRAP",
 ] as const;
 
 /** A signal that stops the daemon. */
@@ -44,7 +45,7 @@ const NUMBERS: Record<StopSignal, number> = { SIGTERM: 15, SIGINT: 2, SIGQUIT: 3
 
 /** What the daemon does on each kind of signal. */
 export interface SignalHandlers {
-  stop(signal: StopSignal): void;
+  stop(signal: StopSignal | "SIGHUP"): void;
   reload(): void;
   usr1(): void;
   stray(signal: StraySignal): void;

@@ -128,6 +128,7 @@ export function keeperCommand(
       usr1Mode(options),
       plan.stderrId ?? "",
       plan.stdoutId ?? "",
+      String(options.stopTimeout),
       ...command,
     ],
     env: { [KEEPER_ENV]: KEEPER },

@@ -23,7 +23,7 @@
 // 8 pidfile for the keeper's lock (empty: W locks it), 9 its dev:ino,
 // 10 log format, 11 daemon name, 12 SIGUSR1: block | probe | deliver,
 // 13 and 14 the dev:ino of the stderr and stdout files the launcher holds
-// open (empty for none); then the program's command. The script
+// open (empty for none), 15 stopTimeout ms; then the program's command. The script
 // itself is in $DAEMONIZE_KEEPER (so that it can start itself again).
 // POSIX sh throughout (dash, bash, busybox ash); /proc where it exists.
 // dash can name descriptors 0-9 only, and a failed redirection on `exec`
@@ -31,6 +31,16 @@
 
 /** The command line that runs the keeper: the script is in the environment. */
 export const KEEPER_BOOT = 'eval "$DAEMONIZE_KEEPER"';
+
+/** Whether process `pid` is a keeper (its command line is ours); false when /proc cannot tell. */
+export function isKeeper(pid: number): boolean {
+  try {
+    const argv = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+    return argv[1] === "-c" && argv[2] === KEEPER_BOOT;
+  } catch {
+    return false;
+  }
+}
 
 /** The environment variable that carries {@linkcode KEEPER}. */
 export const KEEPER_ENV = "DAEMONIZE_KEEPER";
@@ -40,7 +50,7 @@ export const KEEPER = String.raw`
 mask=$1 in=$2 out=$3 nonce=$4 policy=$5 delay=$6 max=$7 pidfile=$8 lockid=$9
 umask "$mask"
 stops="TERM INT QUIT"
-others="USR1 USR2 ALRM VTALRM PROF IO PWR 16 XCPU XFSZ ABRT"
+others="USR1 USR2 ALRM VTALRM PROF IO PWR 16 XCPU XFSZ ABRT TRAP"
 
 # A caller's ignored or blocked signals survive exec, and a shell cannot trap
 # a signal that was ignored when it started: start again with defaults.
@@ -66,9 +76,11 @@ if [ -n "$many" ] && [ -z "$DAEMONIZE_CLOSED" ] && [ -x /bin/bash ]; then
 fi
 exec 3>&1 >/dev/null 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 shift 9
-fmt=$1 name=$2 usr1=$3 errid=$4 outid=$5
-shift 5
-unset DAEMONIZE_CLEAN DAEMONIZE_CLOSED DAEMONIZE_KEEPER
+fmt=$1 name=$2 usr1=$3 errid=$4 outid=$5 grace=$6
+shift 6
+# A service manager's NOTIFY_SOCKET is for the process it started, never
+# for a daemon started from it.
+unset DAEMONIZE_CLEAN DAEMONIZE_CLOSED DAEMONIZE_KEEPER NOTIFY_SOCKET
 
 # W gets SIGUSR1 blocked (Deno opens a debugger on it) and default
 # dispositions where GNU env can do that (the launcher found out, or asks
@@ -157,6 +169,14 @@ copier() {
         fi
         ;;
     esac
+    # One write per line (dash's buffer is 8 KiB): a longer raw line is cut
+    # into lines, so that no log record is ever written into its middle.
+    while [ ${"$"}{#line} -gt 8000 ]; do
+      part=$(printf '%.8000s' "$line")
+      line=${"$"}{line#"$part"}
+      if [ -n "$tgt" ]; then printf '%s\n' "$part" >&4; else held="$held$part
+"; fi
+    done
     if [ -n "$tgt" ]; then
       printf '%s\n' "$line" >&4
     elif [ -n "$open3" ]; then
@@ -169,9 +189,51 @@ copier() {
   done
 }
 
+# The live processes of the daemon's group (this session's, led by K) that
+# do not descend from K: the keeper's own (K1, the copiers, what they run)
+# do; what the program left behind was orphaned when it ended.
+leftovers() {
+  lo_all=
+  for lo_d in /proc/[0-9]*; do
+    lo_s=
+    read -r lo_s 2>/dev/null <"$lo_d/stat" || continue
+    set -f
+    set -- ${"$"}{lo_s##*) }
+    set +f
+    [ "$3" = "$$" ] && [ "$1" != Z ] && [ "${"$"}{lo_d#/proc/}" != "$$" ] || continue
+    lo_all="$lo_all ${"$"}{lo_d#/proc/}:$2"
+  done
+  for lo_p in $lo_all; do
+    lo_up=${"$"}{lo_p#*:}
+    while [ "$lo_up" != "$$" ]; do
+      case "$lo_all " in
+        *" $lo_up:"*) lo_t=${"$"}{lo_all#* "$lo_up":} lo_up=${"$"}{lo_t%% *} ;;
+        *) printf '%s ' "${"$"}{lo_p%:*}" && break ;;
+      esac
+    done
+  done
+}
+
+# Ends what the program left in its process group, as stop does: SIGTERM,
+# then SIGKILL after the stop timeout.
+sweep() {
+  sw_left=$(leftovers)
+  [ -z "$sw_left" ] && return
+  say WARN "ending what $name left behind: pids $sw_left"
+  kill -TERM $sw_left 2>/dev/null
+  sw_t=0
+  while [ $sw_t -lt "$grace" ]; do
+    sleep 0.05
+    sw_t=$((sw_t + 50))
+    sw_left=$(leftovers)
+    [ -z "$sw_left" ] && return
+  done
+  kill -KILL $sw_left 2>/dev/null
+}
+
 keeper() {
+  read -r me _ </proc/self/stat
   if [ -n "$pidfile" ]; then
-    read -r me _ </proc/self/stat
     if ! command -v flock >/dev/null; then
       tell 'fail {"ok":false,"code":"UNSUPPORTED","message":"the restart option needs flock(1) (util-linux or busybox) to keep the lock between restarts; install it, or set restart to \"never\""}'
       exit 1
@@ -207,10 +269,13 @@ keeper() {
       kill -0 $w 2>/dev/null || break
     done
     w=
+    [ -z "$stopping" ] && sweep
     if [ -z "$pidfile" ]; then
       # Deaths the program could not have logged itself: SIGKILL, crashes.
       case $st in
-        132 | 134 | 135 | 136 | 137 | 139 | 159 | 16[2-9] | 1[7-9][0-9]) say ERROR "$name ended ($(why $st))" ;;
+        132 | 133 | 134 | 135 | 136 | 137 | 139 | 159 | 16[2-9] | 1[7-9][0-9])
+          say ERROR "$name ended ($(why $st))"
+          ;;
       esac
       tell "exit $st"
       exit 0
@@ -263,7 +328,10 @@ keeper() {
     s=$!
     wait $s
     kill $s 2>/dev/null
-    [ -n "$stopping" ] && leave
+    if [ -n "$stopping" ]; then
+      say INFO "exiting: stopped during the wait before restart $restarts; $name does not start again"
+      leave
+    fi
   done
 }
 

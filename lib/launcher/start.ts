@@ -28,6 +28,14 @@ const KILL_WAIT_MS = 5000;
 export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
   assertSupported("start");
   const { options } = plan;
+  if (Deno.pid === 1) {
+    // The init of a pid namespace (a container's entrypoint): when it
+    // exits, the kernel kills everything in the namespace, the daemon too.
+    throw new DaemonError(
+      "UNSUPPORTED",
+      `${options.name} cannot be started from PID 1 (a container's entrypoint or a pid namespace's init): the daemon would be killed when start returns; use "run" in the foreground instead`,
+    );
+  }
   const pidFile = requirePidFile(options);
   const base = {
     name: options.name,

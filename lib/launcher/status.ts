@@ -15,7 +15,12 @@ import { heldContent, probePidFile } from "./_probe.ts";
 /** The keeper's part of the content, for a daemon with a restart policy. */
 function keeperFields(content: PidFileContent | null): Partial<DaemonStatus> {
   if (content === null || !content.keeper) return {};
-  return { restarts: content.restarts, lastExit: content.lastExit, mainPid: content.main };
+  return {
+    restarts: content.restarts,
+    lastExit: content.lastExit,
+    mainPid: content.main,
+    gaveUp: content.gaveUp,
+  };
 }
 
 /**

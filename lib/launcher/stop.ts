@@ -1,9 +1,9 @@
 /**
  * `stop`: signals the daemon only if it is proven to hold the pidfile's
- * lock, ends its whole process group (TERM, then KILL after `stopTimeout`,
- * like systemd's default), waits for the lock to be released and the group
- * to be gone, and removes the pidfile. A stale pidfile is removed without
- * signalling anyone.
+ * lock (SIGTERM, then SIGKILL after `stopTimeout`), waits for the lock to be
+ * released and for the rest of its keeper's process group (what the program
+ * spawned) to be gone, like systemd's default KillMode, and removes the
+ * pidfile. A stale pidfile is removed without signalling anyone.
  *
  * @module
  */
@@ -14,6 +14,7 @@ import { requirePidFile } from "../options.ts";
 import { poll } from "../_poll.ts";
 import { isFree, readPidFile } from "../pidfile.ts";
 import { groupMembers, groupOf, processState } from "../_proc.ts";
+import { isKeeper } from "./_keeper.ts";
 import type { ResolvedDaemonOptions, StopResult } from "../types.ts";
 import { assertSupported } from "./_platform.ts";
 import { findHolder } from "./_holder.ts";
@@ -24,15 +25,16 @@ import { signal } from "./_signal.ts";
 const KILL_WAIT_MS = 5000;
 
 /**
- * The process group to end with the daemon: its own session's group (the
- * keeper's, or the daemon's own under a service manager), never the group
- * of a terminal or a script that ran `run` in the foreground.
+ * The process group of the keeper that runs the daemon, or null: the only
+ * group stop ever signals, and only to end what is left at the deadline.
+ * The group of a terminal, a container entrypoint or a script that ran
+ * `run` is never taken for it.
  */
-function daemonGroup(pid: number): number | null {
+function keeperGroup(pid: number): number | null {
   const group = groupOf(pid);
-  return group !== null && group.pgid === group.sid && group.pgid > 1 ? group.pgid : null;
+  if (group === null || group.pgid !== group.sid || group.pgid <= 1) return null;
+  return isKeeper(group.pgid) ? group.pgid : null;
 }
-
 /**
  * Waits up to `ms` for `pid` to let go of `file`'s lock: true once the lock
  * is free, or once the pidfile names another process (a new daemon took it
@@ -68,9 +70,9 @@ async function exited(pid: number): Promise<void> {
 }
 
 /**
- * Waits until nothing of the daemon's process group is left (its children,
- * the keeper), up to `ms`; then ends what is left with SIGKILL. Returns the
- * pids that needed it.
+ * Waits until nothing of the keeper's process group is left (the program's
+ * children, the keeper itself), up to `ms`; then ends what is left with
+ * SIGKILL. Returns the pids that needed it.
  */
 async function endGroup(pgid: number, ms: number): Promise<number[]> {
   const left = await poll(
@@ -116,13 +118,14 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
       wasRunning: false,
     };
   }
-  const { file, pid, content } = found;
+  const { file, pid } = found;
   const deadline = performance.now() + options.stopTimeout;
   try {
-    const group = daemonGroup(pid);
-    // A keeper passes the stop on to its whole group itself (and then does
-    // not restart); a daemon of its own gets it with its group at once.
-    signal(content.keeper || group === null ? pid : -group, "SIGTERM");
+    const group = keeperGroup(pid);
+    // Only the holder: a keeper passes the stop on to its group itself (and
+    // starts nothing after), and when a daemon of its own ends, its keeper
+    // ends what the program left behind (SIGTERM, SIGKILL at stopTimeout).
+    signal(pid, "SIGTERM");
     faultPoint("stop-after-signal");
     let killed = false;
     if (!await released(file, pid, options.stopTimeout)) {
