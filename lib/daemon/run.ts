@@ -178,6 +178,8 @@ class Life {
     this.#readyOnce = true;
     faultPoint("daemon-before-ready");
     this.lock?.update({ starting: false });
+    // Before start returns: the rest of the signals are handled by then.
+    this.listenForStrays();
     // Logged first, so that a start that returns finds the line in the log.
     this.say("info", `started ${this.options.name} (pid ${Deno.pid})`);
     this.channel?.tell({
@@ -187,7 +189,6 @@ class Life {
       startedAt: this.lock?.startedAt()?.toISOString() ?? null,
     });
     this.notify("READY=1");
-    this.listenForStrays();
     if (this.lock !== null || this.daemon) this.#watch();
   }
 

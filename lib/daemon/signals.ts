@@ -54,8 +54,9 @@ export interface SignalHandlers {
 /**
  * Installs the listeners for the signals that stop, reload and debug, for
  * the life of the process; returns a function that installs the rest, which
- * costs a few tenths of a millisecond the daemon can pay once it is ready
- * (until then, such a signal still ends it, and start says which).
+ * costs a few tenths of a millisecond the daemon can pay once main is up,
+ * before it says it is ready (until then, such a signal still ends it, and
+ * start says which).
  */
 export function listenForSignals(handlers: SignalHandlers): () => void {
   Deno.addSignalListener("SIGINT", () => handlers.stop("SIGINT"));
