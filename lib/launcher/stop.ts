@@ -114,6 +114,7 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
       stoppedPid: null,
       killed: false,
       wasRunning: false,
+      pidFileError: null,
     };
   }
   const { file, pid, content } = found;
@@ -139,7 +140,12 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
       }
     }
     // Normally the daemon removed its pidfile itself; after SIGKILL it could not.
-    removeIfUnlocked(file, pidFile);
+    let pidFileError: string | null = null;
+    try {
+      removeIfUnlocked(file, pidFile);
+    } catch (err) {
+      pidFileError = (err as Error).message;
+    }
     await exited(pid);
     const leftovers = group === null
       ? []
@@ -167,6 +173,7 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
       stoppedPid: pid,
       killed,
       wasRunning: true,
+      pidFileError,
     };
   } finally {
     file.close();
