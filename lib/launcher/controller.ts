@@ -196,7 +196,9 @@ export class Daemon {
   }
 
   /**
-   * Stops the daemon; resolves once it has exited and its pidfile is gone.
+   * Stops the daemon; resolves once it has exited and its pidfile is gone
+   * (or, when the pidfile could not be removed, with the reason in
+   * `pidFileError`).
    *
    * @throws {DaemonError} `BAD_PIDFILE`, `STOP_TIMEOUT`, `PERMISSION`, `UNSUPPORTED`.
    */
@@ -214,7 +216,9 @@ export class Daemon {
 
   /**
    * Sends the running daemon SIGHUP: it reopens its log file and calls
-   * `reload` / `onReload`. Resolves with `reloaded: false` when none runs.
+   * `reload` / `onReload`. Resolves with `reloaded: false` when none runs,
+   * and with `reloaded: false` and the daemon's reason in `error` when it
+   * could not reopen its files.
    */
   async reload(): Promise<ReloadResult> {
     const { options } = await this.#learn("BAD_OPTION");
