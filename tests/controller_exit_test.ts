@@ -57,17 +57,28 @@ console.log("settled", Date.now());
 
 const LONG = { readyTimeout: 10_000, stopTimeout: 10_000 };
 
-Deno.test("start then stop: the caller exits at once, not readyTimeout (10 s) later", async () => {
+Deno.test("start then stop: the caller's event loop keeps turning, and it exits at once, not readyTimeout (10 s) later", async () => {
   await using sb = new Sandbox();
   const { lines, lagMs } = await caller(
     sb,
     "idle",
     LONG,
-    `const started = await app.start();
+    `let last = performance.now();
+let gap = 0;
+const tick = setInterval(() => {
+  const now = performance.now();
+  gap = Math.max(gap, now - last);
+  last = now;
+}, 5);
+const started = await app.start();
 const stopped = await app.stop();
-console.log(started.pid === stopped.stoppedPid);`,
+clearInterval(tick);
+console.log(started.pid === stopped.stoppedPid);
+console.log(Math.round(gap));`,
   );
-  assert.deepEqual(lines, ["true"]);
+  assert.equal(lines[0], "true");
+  // A library call that blocks the loop (a busy wait) shows as a gap.
+  assert.ok(Number(lines[1]) < 150, `the caller's event loop stood still for ${lines[1]} ms`);
   assert.ok(lagMs < LAG_MS, `the caller exited ${lagMs} ms after its last await`);
 });
 
