@@ -30,6 +30,29 @@ function dirname(path: string): string {
   return i <= 0 ? "/" : path.slice(0, i);
 }
 
+/**
+ * Whether `err` is EPERM ("operation not permitted"), which file modes do
+ * not explain, unlike EACCES ("permission denied").
+ */
+export function isNotPermitted(err: unknown): boolean {
+  return err instanceof Deno.errors.PermissionDenied &&
+    (err as { code?: unknown }).code === "EPERM";
+}
+
+/**
+ * What EPERM on `path` means, for a message: for root only an immutable or
+ * append-only file or directory refuses it (no mode does); for others also
+ * a sticky directory and another user's file.
+ */
+export function notPermitted(path: string): string {
+  const root = Deno.build.os !== "windows" && myUid() === 0;
+  return `operation not permitted: "${path}" or its directory ${
+    dirname(path)
+  } is immutable or append-only (see lsattr -d; chattr -i or -a, as root, clears it)${
+    root ? "" : ", or the directory is sticky and the file belongs to another user"
+  }`;
+}
+
 /** Turns an error from the file system into a DaemonError naming the file. */
 export function fileError(
   err: unknown,
@@ -46,6 +69,11 @@ export function fileError(
       }) in the command and in the "denoArgs" option`,
       { cause: err },
     );
+  }
+  if (isNotPermitted(err)) {
+    return new DaemonError("PERMISSION", `cannot open ${what}: ${notPermitted(path)}`, {
+      cause: err,
+    });
   }
   if (err instanceof Deno.errors.PermissionDenied) {
     return new DaemonError(

@@ -305,6 +305,14 @@ function reloadLine(r: ReloadResult): string {
   return yellow(r.stale ? `not running (removed stale pidfile ${r.pidFile})` : "not running");
 }
 
+// A stop that ended the daemon but could not remove its pidfile.
+function leftBehind(name: string, r: StopResult): DaemonError {
+  return new DaemonError(
+    "BAD_PIDFILE",
+    `stopped ${name} (pid ${r.stoppedPid}), but ${r.pidFileError}`,
+  );
+}
+
 // With a keeper: its restarts and how main last ended.
 function keeperText(s: DaemonStatus): string {
   if (s.restarts === undefined) return "";
@@ -337,10 +345,31 @@ function statusCode(s: DaemonStatus): number {
 }
 
 // One write: console.log's first call costs a few tenths of a millisecond,
-// which status, run from scripts in loops, pays every time.
+// which status, run from scripts in loops, pays every time. A reader that
+// has gone (`status | head -c0`, a closed pipe) is not an error: nobody is
+// left to tell. Other failures (a full device) throw.
 function say(text: string): void {
   const bytes = new TextEncoder().encode(text.endsWith("\n") ? text : `${text}\n`);
-  for (let n = 0; n < bytes.length;) n += Deno.stdout.writeSync(bytes.subarray(n));
+  try {
+    for (let n = 0; n < bytes.length;) n += Deno.stdout.writeSync(bytes.subarray(n));
+  } catch (err) {
+    if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+  }
+}
+
+// A command's result, which stands whether or not it can be printed: when
+// stdout cannot take it, stderr says so, and the exit code stays the
+// command's (a daemon that started is up, printed or not).
+function sayResult(name: string, text: string): void {
+  try {
+    say(text);
+  } catch (err) {
+    console.error(
+      `${name}: this could not be printed on stdout (${
+        err instanceof Error ? err.message : String(err)
+      }): ${text}`,
+    );
+  }
 }
 
 /** What a JSON consumer is told about a failure. */
@@ -365,8 +394,15 @@ export function reportError(
   line: readonly string[] = [],
   code?: number,
 ): number {
-  if (asksJson(line)) say(JSON.stringify(errorObject(name, err)));
-  else console.error(red(`${name}: ${err instanceof DaemonError ? err.message : unexpected(err)}`));
+  const text = `${name}: ${err instanceof DaemonError ? err.message : unexpected(err)}`;
+  let printed = false;
+  if (asksJson(line)) {
+    try {
+      say(JSON.stringify(errorObject(name, err)));
+      printed = true;
+    } catch { /* stdout cannot take it: stderr says it */ }
+  }
+  if (!printed) console.error(red(text));
   return code ?? (line[0] === "status" ? STATUS_EXIT.unknown : 1);
 }
 
@@ -385,12 +421,12 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
   }
   const { command, json } = parsed;
   if (command === null || parsed.help) {
-    say(usage(name));
+    sayResult(name, usage(name));
     return 0;
   }
   const options: ResolvedDaemonOptions = { ...cli.options, args: parsed.args };
   const print = <T>(result: T, line: (r: T) => string) =>
-    say(json ? JSON.stringify(result) : line(result));
+    sayResult(name, json ? JSON.stringify(result) : line(result));
   const plan = {
     options,
     module: Deno.mainModule,
@@ -408,13 +444,18 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
       }
       case "stop": {
         const { stopDaemon } = await load.stop();
-        print(await stopDaemon(options), stopLine);
+        const stopped = await stopDaemon(options);
+        if (stopped.pidFileError !== null) throw leftBehind(name, stopped);
+        print(stopped, stopLine);
         return 0;
       }
       case "restart": {
         const [{ stopDaemon }, { startDaemon }] = await Promise.all([load.stop(), load.start()]);
         const stopped = await stopDaemon(options);
-        if (!json) say(stopLine(stopped));
+        if (!json) sayResult(name, stopLine(stopped));
+        if (stopped.pidFileError !== null) {
+          console.error(red(`${name}: ${leftBehind(name, stopped).message}`));
+        }
         print(await startDaemon(plan), startLine);
         return 0;
       }
@@ -426,7 +467,14 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
       }
       case "reload": {
         const { reloadDaemon } = await load.reload();
-        print(await reloadDaemon(options), reloadLine);
+        const reloaded = await reloadDaemon(options);
+        if (reloaded.running && !reloaded.reloaded) {
+          throw new DaemonError(
+            "RELOAD_FAILED",
+            `${name} (pid ${reloaded.pid}) did not reload: ${reloaded.error}`,
+          );
+        }
+        print(reloaded, reloadLine);
         return 0;
       }
       case "logs": {
@@ -451,6 +499,8 @@ async function logs(options: ResolvedDaemonOptions, parsed: Invocation): Promise
   if (parsed.follow) Deno.addSignalListener("SIGINT", onInt);
   try {
     const { showLogs } = await load.logs();
+    // A reader that has gone (`logs | head -1`) ends the command quietly:
+    // the write throws BrokenPipe out of showLogs, caught below.
     await showLogs(options, {
       lines: parsed.lines,
       follow: parsed.follow,
@@ -461,6 +511,9 @@ async function logs(options: ResolvedDaemonOptions, parsed: Invocation): Promise
         },
       signal: stop.signal,
     });
+  } catch (err) {
+    if (err instanceof Deno.errors.BrokenPipe) return;
+    throw err;
   } finally {
     if (parsed.follow) Deno.removeSignalListener("SIGINT", onInt);
   }

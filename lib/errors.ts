@@ -24,6 +24,7 @@ export type DaemonErrorCode =
   | "START_FAILED"
   | "READY_TIMEOUT"
   | "STOP_TIMEOUT"
+  | "RELOAD_FAILED"
   | "BAD_PIDFILE"
   | "BAD_OPTION"
   | "PERMISSION"

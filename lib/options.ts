@@ -152,6 +152,10 @@ function stringList(
   if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
     throw bad(key, "must be an array of strings");
   }
+  const nul = value.findIndex((v) => v.includes("\0"));
+  if (nul >= 0) {
+    throw bad(key, `has a NUL byte in item ${nul}, which no command line can hold; remove it`);
+  }
   return [...value];
 }
 
@@ -231,6 +235,16 @@ export function resolveOptions(
     !Object.entries(env).every(([k, v]) => k !== "" && !k.includes("=") && typeof v === "string")
   ) {
     throw bad("env", "must be an object of string variables");
+  }
+  for (const [k, v] of Object.entries(env)) {
+    if (k.includes("\0") || v.includes("\0")) {
+      throw bad(
+        "env",
+        `has a NUL byte in the ${k.includes("\0") ? "name" : "value"} of ${
+          JSON.stringify(k)
+        }, which no environment can hold; remove it`,
+      );
+    }
   }
   const configureLogging = options.configureLogging ?? true;
   if (typeof configureLogging !== "boolean") {

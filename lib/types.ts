@@ -464,6 +464,12 @@ export interface StopResult extends DaemonStatus {
    * is left in place when another program holds a lock on it).
    */
   removedStale: boolean;
+  /**
+   * Why the pidfile is still there after the daemon exited (it could not be
+   * removed: an immutable directory, say), or null. The daemon is stopped
+   * either way; the command line then exits 1.
+   */
+  pidFileError: string | null;
 }
 
 /**

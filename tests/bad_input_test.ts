@@ -186,3 +186,17 @@ Deno.test("daemonize() with something other than a function or a class: BAD_OPTI
     assertCleanError(out.stderr);
   }
 });
+
+Deno.test("logs never follows a symlinked log file: BAD_OPTION, nothing of the target shown, -f too", async () => {
+  await using sb = new Sandbox();
+  const secret = sb.path("secret.txt");
+  Deno.writeTextFileSync(secret, "SECRET LINE\n");
+  Deno.symlinkSync(secret, sb.logFile);
+  for (const args of [["logs"], ["logs", "--json"], ["logs", "-f"]]) {
+    const out = await sb.run(args);
+    assert.equal(out.code, 1, args.join(" "));
+    assert.match(out.stdout + out.stderr, /logFile \\?".*app\.log\\?" is a symlink/);
+    assert.doesNotMatch(out.stdout + out.stderr, /SECRET/);
+    assertCleanError(out.stderr);
+  }
+});

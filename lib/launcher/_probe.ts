@@ -5,7 +5,7 @@
 
 import { DaemonError } from "../errors.ts";
 import { poll } from "../_poll.ts";
-import { openOwnFile } from "../_safe_open.ts";
+import { isNotPermitted, notPermitted, openOwnFile } from "../_safe_open.ts";
 import { isCurrent, isFree, PIDFILE_ROLE, type PidFileContent, readPidFile } from "../pidfile.ts";
 
 /** What a look at a pidfile found. */
@@ -98,17 +98,32 @@ export async function awaitRelease(file: Deno.FsFile, ms: number): Promise<boole
 /**
  * Removes the pidfile at `path` if `file` is still it and nobody holds its
  * lock (the lock is then ours until `file` is closed). Returns whether it did.
+ *
+ * @throws {DaemonError} `BAD_PIDFILE` when the file is ours
+ * to remove and cannot be (an immutable directory, a read-only file system).
  */
 export function removeIfUnlocked(file: Deno.FsFile, path: string): boolean {
   try {
-    if (file.tryLockSync(true) && isCurrent(file, path)) {
-      Deno.removeSync(path);
-      return true;
-    }
+    if (!file.tryLockSync(true) || !isCurrent(file, path)) return false;
   } catch {
-    // Removed meanwhile.
+    return false;
   }
-  return false;
+  try {
+    Deno.removeSync(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false; // removed meanwhile
+    const why = isNotPermitted(err)
+      ? notPermitted(path)
+      : err instanceof Error
+      ? err.message
+      : String(err);
+    throw new DaemonError(
+      "BAD_PIDFILE",
+      `pidFile "${path}", which no daemon holds, could not be removed: ${why}; remove it by hand`,
+      { cause: err },
+    );
+  }
 }
 
 /**

@@ -200,7 +200,9 @@ export class Daemon {
   }
 
   /**
-   * Stops the daemon; resolves once it has exited and its pidfile is gone.
+   * Stops the daemon; resolves once it has exited and its pidfile is gone
+   * (or, when the pidfile could not be removed, with the reason in
+   * `pidFileError`).
    *
    * Requires `--allow-read`, `--allow-write` (the pidfile) and either
    * `--allow-all` or `--allow-run=/bin/sh`, to prove through /proc which
@@ -223,7 +225,8 @@ export class Daemon {
   /**
    * Sends the running daemon SIGHUP: it reopens its log file and calls
    * `reload` / `onReload`. Resolves with `reloaded: false` when none runs,
-   * and with the daemon's reason in `error` when it could not reopen.
+   * and with `reloaded: false` and the daemon's reason in `error` when it
+   * could not reopen its files.
    *
    * Requires what {@linkcode Daemon.stop} does.
    */

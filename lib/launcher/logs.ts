@@ -1,15 +1,19 @@
 /**
  * `logs`: the last lines of the log file, and with `follow` the lines that
  * come after, across rotation (a renamed or truncated log), until aborted.
+ * The log is opened as every file of ours is: never through a symlink, and
+ * a file swapped in between the look and the open is closed unread.
  *
  * @module
  */
 
 import { DaemonError } from "../errors.ts";
+import { type FileRole, openOwnFile } from "../_safe_open.ts";
 import type { ResolvedDaemonOptions } from "../types.ts";
 
 const CHUNK = 64 * 1024;
 const FOLLOW_POLL_MS = 200;
+const LOG_ROLE: FileRole = { option: "logFile", code: "BAD_OPTION" };
 
 /** How much to show, and where. */
 export interface LogsRequest {
@@ -80,12 +84,16 @@ function copyFrom(file: Deno.FsFile, offset: number, write: (bytes: Uint8Array) 
 
 function openLog(path: string): Deno.FsFile | null {
   try {
-    return Deno.openSync(path, { read: true });
+    return openOwnFile(path, LOG_ROLE, { read: true });
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw new DaemonError("PERMISSION", `cannot read logFile "${path}": ${String(err)}`, {
-      cause: err,
-    });
+    const cause = err instanceof DaemonError ? err.cause : err;
+    if (cause instanceof Deno.errors.NotFound) return null; // no directory yet
+    if (!(cause instanceof Deno.errors.PermissionDenied)) throw err;
+    throw new DaemonError(
+      "PERMISSION",
+      `cannot read logFile "${path}": ${String(cause)}; run logs as the daemon's user or as root`,
+      { cause },
+    );
   }
 }
 
@@ -135,7 +143,7 @@ export async function showLogs(
       offset = copyFrom(file, offset, request.write);
       let current: Deno.FileInfo | null = null;
       try {
-        current = Deno.statSync(path);
+        current = Deno.lstatSync(path);
       } catch { /* renamed away, not yet recreated */ }
       const mine = file.statSync();
       if (current !== null && (current.ino !== mine.ino || current.dev !== mine.dev)) {

@@ -116,6 +116,7 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
       stoppedPid: null,
       killed: false,
       wasRunning: false,
+      pidFileError: null,
     };
   }
   const { file, pid } = found;
@@ -142,7 +143,12 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
       }
     }
     // Normally the daemon removed its pidfile itself; after SIGKILL it could not.
-    removeIfUnlocked(file, pidFile);
+    let pidFileError: string | null = null;
+    try {
+      removeIfUnlocked(file, pidFile);
+    } catch (err) {
+      pidFileError = (err as Error).message;
+    }
     await exited(pid);
     const leftovers = group === null
       ? []
@@ -170,6 +176,7 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
       stoppedPid: pid,
       killed,
       wasRunning: true,
+      pidFileError,
     };
   } finally {
     file.close();
