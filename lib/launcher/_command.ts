@@ -89,8 +89,9 @@ function usr1Mode(options: ResolvedDaemonOptions): "block" | "probe" | "deliver"
 // Signals 1 to 31 but SIGPIPE (13): what the keeper traps and its program
 // must get at their defaults. Deno's children start with an empty signal
 // mask and SIGPIPE at its default (Rust's std resets both); glibc's own
-// real-time signals (32, 33) show as ignored in every child of Deno and
-// cannot be reset by anyone, so they do not count.
+// real-time signals (32, 33) show as ignored in every child of Deno (not of
+// a shell, Python or Node) and env --default-signal cannot reset them, so
+// they do not count.
 const TRAPPED = ((1n << 31n) - 1n) & ~(1n << 12n);
 
 /**
