@@ -15,12 +15,13 @@ export interface HopSample {
 
 const DATE = "/usr/bin/date";
 
-/** Whether this machine can run the measurement. */
-export function hopAvailable(): boolean {
+/** Why this machine cannot run the measurement (a `date` without `%N`), or null. */
+export async function hopUnavailable(): Promise<string | null> {
   try {
-    return Deno.statSync(DATE).isFile && Deno.statSync("/bin/sh").isFile;
-  } catch {
-    return false;
+    await once(DATE, ["+%s%N"], {});
+    return null;
+  } catch (err) {
+    return `${DATE} +%s%N gives no nanoseconds here (${err instanceof Error ? err.message : err})`;
   }
 }
 

@@ -9,7 +9,7 @@
 import { killAll } from "./_cleanup.ts";
 import { evaluateCosts } from "./_costs.ts";
 import { runCycle, type Sample } from "./_cycle.ts";
-import { hopAvailable, hopOnce, type HopSample } from "./_hop.ts";
+import { hopOnce, type HopSample, hopUnavailable } from "./_hop.ts";
 import { describeMachine, loadAverage } from "./_machine.ts";
 import { POLL_MS } from "./_measure.ts";
 import { becomeSubreaper, closeInherited, closeLibc } from "./_proc.ts";
@@ -197,6 +197,12 @@ async function main(): Promise<number> {
       states.push({ row, ctx, skipped, failed: null, samples: [] });
     }
 
+    const hopSkipped = options.rows === null || options.rows.includes("hop")
+      ? await hopUnavailable()
+      : "not asked for";
+    if (hopSkipped !== null && hopSkipped !== "not asked for") {
+      console.error(`keeper hop: skipped (${hopSkipped})`);
+    }
     const rounds = options.warmup + options.runs;
     for (let round = 0; round < rounds && !interrupted; round++) {
       const line: string[] = [];
@@ -222,7 +228,7 @@ async function main(): Promise<number> {
           await killAll();
         }
       }
-      if ((options.rows === null || options.rows.includes("hop")) && hopAvailable()) {
+      if (hopSkipped === null) {
         try {
           const hop = await hopOnce(tmp);
           if (round >= options.warmup) hops.push({ ...hop, round: round - options.warmup });
