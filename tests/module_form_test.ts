@@ -94,6 +94,11 @@ Deno.test("module form: a module whose top-level code throws is START_FAILED, wi
     out.stderr,
     /failed to load: Error: no database at startup \(at file:\/\/\S+throws\.ts:3:7\)/,
   );
+  // The daemon said it in its log before the launcher heard of it: the tail has it.
+  assert.match(
+    out.stderr,
+    /last lines of \S+app\.log:\n[^]*mod: the main module \S+ failed to load/,
+  );
 });
 
 Deno.test("module form: a daemon that may not read its main module is PERMISSION", async () => {
