@@ -81,8 +81,30 @@ export function pollUntil<K extends string>(
   }
 }
 
-/** A check: the file at `path` holds a pid and a newline; the pid goes into `out`. */
-export function readyFile(path: string, out: { pid: number | null }): () => boolean {
+/**
+ * What a ready file says: the daemon's pid and, from the Deno workloads, a
+ * second line `<performance.timeOrigin> <performance.now()>` written with
+ * it: when the daemon's runtime came up and when it wrote the file, as
+ * epoch ms (comparable with {@linkcode epoch} across processes).
+ */
+export interface Ready {
+  pid: number | null;
+  upAt: number | null;
+  readyAt: number | null;
+}
+
+/** An empty {@linkcode Ready} for a check to fill. */
+export function ready(): Ready {
+  return { pid: null, upAt: null, readyAt: null };
+}
+
+/** `performance.now()` of this process as epoch ms. */
+export function epoch(now: number): number {
+  return performance.timeOrigin + now;
+}
+
+/** A check: the file at `path` holds a pid and a newline (not `not`); what it says goes into `out`. */
+export function readyFile(path: string, out: Ready, not: number | null = null): () => boolean {
   return () => {
     let text: string;
     try {
@@ -90,9 +112,11 @@ export function readyFile(path: string, out: { pid: number | null }): () => bool
     } catch {
       return false;
     }
-    const match = /^(\d+)\n/.exec(text);
-    if (match === null) return false;
+    const match = /^(\d+)\n(?:([\d.]+) ([\d.]+)\n)?/.exec(text);
+    if (match === null || Number(match[1]) === not) return false;
     out.pid = Number(match[1]);
+    out.upAt = match[2] === undefined ? null : Number(match[2]);
+    out.readyAt = match[3] === undefined ? null : Number(match[2]) + Number(match[3]);
     return true;
   };
 }

@@ -6,10 +6,11 @@
 // would: tools that judge death by kill(pid, 0) (start-stop-daemon) then see
 // it without this machine's delay.
 
-/** A process's state letter, parent and start time (clock ticks after boot). */
+/** A process's state letter, parent, session and start time (clock ticks after boot). */
 export interface ProcStat {
   state: string;
   ppid: number;
+  session: number;
   start: number;
 }
 
@@ -23,7 +24,12 @@ export function procStat(pid: number): ProcStat | null {
   }
   // The command name (field 2) may hold spaces and parentheses: split after the last ")".
   const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return { state: rest[0], ppid: Number(rest[1]), start: Number(rest[19]) };
+  return {
+    state: rest[0],
+    ppid: Number(rest[1]),
+    session: Number(rest[3]),
+    start: Number(rest[19]),
+  };
 }
 
 /** True when `pid` has exited: no /proc entry, or a zombie (Z) / dead (X) one. */
@@ -43,6 +49,36 @@ export function rssKiB(pid: number): number | null {
   }
 }
 
+/**
+ * Proportional set size in KiB (Pss in /proc/PID/smaps_rollup): pages
+ * shared with other processes count divided among them, so the PSS of a
+ * few shells running one binary adds up fairly. Null when gone.
+ */
+export function pssKiB(pid: number): number | null {
+  try {
+    const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+    const match = /^Pss:\s+(\d+) kB$/m.exec(rollup);
+    return match === null ? null : Number(match[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** Live processes in `pid`'s session (its keeper and copiers), `pid` itself excepted. */
+export function sessionMates(pid: number): number[] {
+  const session = procStat(pid)?.session;
+  if (session === undefined || session <= 1) return [];
+  const mates: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const other = Number(entry.name);
+    if (other === pid) continue;
+    const stat = procStat(other);
+    if (stat?.session === session && stat.state !== "Z" && stat.state !== "X") mates.push(other);
+  }
+  return mates;
+}
+
 /** The pids whose parent is `ppid`. */
 export function childrenOf(ppid: number): number[] {
   const pids: number[] = [];
@@ -57,24 +93,49 @@ export function childrenOf(ppid: number): number[] {
 const PR_SET_CHILD_SUBREAPER = 36;
 const WNOHANG = 1;
 
-let libc:
-  | Deno.DynamicLibrary<{
-    prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"]; result: "i32" };
-    waitpid: { parameters: ["i32", "buffer", "i32"]; result: "i32" };
-  }>
-  | null = null;
+const SYMBOLS = {
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+} as const;
+
+let libc: Deno.DynamicLibrary<typeof SYMBOLS> | null = null;
 
 /** Makes this process the reaper of its orphaned descendants (Linux prctl). */
 export function becomeSubreaper(): boolean {
   try {
-    libc = Deno.dlopen("libc.so.6", {
-      prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
-      waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-    });
+    libc = Deno.dlopen("libc.so.6", SYMBOLS);
   } catch {
     return false;
   }
   return libc.symbols.prctl(PR_SET_CHILD_SUBREAPER, 1n, 0n, 0n, 0n) === 0;
+}
+
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Closes the descriptors above 2 that this process inherited without
+ * close-on-exec (a CI runner's, an IDE's; Deno's own all have it), so that
+ * the commands the bench runs start as from a terminal: the library's
+ * keeper takes a detour through bash to close inherited descriptors above 9.
+ * Returns the descriptors closed. Needs {@linkcode becomeSubreaper} first.
+ */
+export function closeInherited(): number[] {
+  const closed: number[] = [];
+  if (libc === null) return closed;
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    const fd = Number(entry.name);
+    if (!(fd > 2)) continue;
+    try {
+      const info = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`);
+      const flags = parseInt(/^flags:\s+([0-7]+)$/m.exec(info)?.[1] ?? "", 8);
+      if (Number.isNaN(flags) || (flags & O_CLOEXEC) !== 0) continue;
+    } catch {
+      continue; // the directory's own descriptor, gone by now
+    }
+    if (libc.symbols.close(fd) === 0) closed.push(fd);
+  }
+  return closed;
 }
 
 /**

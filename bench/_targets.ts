@@ -11,7 +11,17 @@ export interface RowSummary {
   skipped: string | null;
   failed: string | null;
   runs: number;
+  /** Restart rows: the delay the tool waits before restarting main. */
+  restartDelayMs: number | null;
   startReady: Summary | null;
+  /** Start invoked → the daemon's Deno runtime up (its timeOrigin). */
+  startUp: Summary | null;
+  /** Start invoked → the daemon wrote the ready file, by its own clock. */
+  startMain: Summary | null;
+  /** The daemon's runtime up → it wrote the ready file. */
+  startBoot: Summary | null;
+  /** The ready file written → start returned. */
+  startReport: Summary | null;
   startReturned: Summary | null;
   returnedBeforeReady: number;
   orderUnknown: number;
@@ -19,8 +29,14 @@ export interface RowSummary {
   stopReturned: Summary | null;
   status: Summary | null;
   run: Summary | null;
+  /** RSS of the process running main. */
   rssMiB: Summary | null;
-  supervisorRssMiB: Summary | null;
+  /** RSS and PSS of the helpers: the keeper's shells, pm2's God daemon. */
+  helperRssMiB: Summary | null;
+  helperPssMiB: Summary | null;
+  helpers: Summary | null;
+  /** Restart rows: kill -9 of main → its replacement ready. */
+  crashReady: Summary | null;
 }
 
 /** Log throughput over all runs. */
@@ -74,14 +90,16 @@ function ms(s: Summary | null | undefined): string {
   return s ? `${s.median.toFixed(1)} ms` : "?";
 }
 
-/** Evaluates the targets of issue 5 against the row summaries. */
+/** Evaluates the targets of issues 5, 14 and 15 against the row summaries. */
 export function evaluateTargets(rows: RowSummary[], log: ThroughputSummary | null): Target[] {
   const by = (id: string) => rows.find((r) => r.id === id && r.runs > 0);
   const lib = by("library");
-  const floor = by("floor");
+  const keeper = by("keeper");
+  const graceful = by("floor-graceful");
   const floorLog = by("floor-logtape");
   const empty = by("deno-empty");
   const pm2 = by("pm2-warm");
+  const pm2Restart = by("pm2-restart");
   const x = (v: number) => `${v.toFixed(2)}×`;
   const logRatio = ratio(log?.library?.median, log?.raw?.median);
   return [
@@ -98,10 +116,10 @@ export function evaluateTargets(rows: RowSummary[], log: ThroughputSummary | nul
       (v) => `${v} of ${lib?.runs}`,
     ),
     check(
-      "stop→gone ≤ 1.10 × the bare floor's",
-      ratio(lib?.stopGone?.median, floor?.stopGone?.median),
+      "stop→gone ≤ 1.10 × the graceful floor's",
+      ratio(lib?.stopGone?.median, graceful?.stopGone?.median),
       (v) => v <= 1.10,
-      (v) => `${x(v)} (${ms(lib?.stopGone)} vs ${ms(floor?.stopGone)})`,
+      (v) => `${x(v)} (${ms(lib?.stopGone)} vs ${ms(graceful?.stopGone)})`,
     ),
     check(
       "status ≤ 1.15 × `deno run` of an empty file",
@@ -110,11 +128,39 @@ export function evaluateTargets(rows: RowSummary[], log: ThroughputSummary | nul
       (v) => `${x(v)} (${ms(lib?.status)} vs ${ms(empty?.run)})`,
     ),
     check(
-      "daemon RSS ≤ 1.10 × the LogTape floor daemon's",
+      "RSS of the process running main ≤ 1.10 × the LogTape floor daemon's",
       ratio(lib?.rssMiB?.median, floorLog?.rssMiB?.median),
       (v) => v <= 1.10,
       (v) =>
         `${x(v)} (${lib?.rssMiB?.median.toFixed(1)} vs ${floorLog?.rssMiB?.median.toFixed(1)} MiB)`,
+    ),
+    check(
+      "the keeper's resident cost (its processes' RSS, main's excluded) ≤ 10 MiB",
+      keeper?.helperRssMiB?.median ?? null,
+      (v) => v <= 10,
+      (v) =>
+        `${v.toFixed(1)} MiB RSS, ${
+          keeper?.helperPssMiB?.median.toFixed(1)
+        } MiB PSS in ${keeper?.helpers?.median} processes${
+          pm2Restart?.helperRssMiB
+            ? ` (pm2's God daemon: ${pm2Restart.helperRssMiB.median.toFixed(1)} MiB RSS, ${
+              pm2Restart.helperPssMiB?.median.toFixed(1)
+            } MiB PSS)`
+            : ""
+        }`,
+    ),
+    check(
+      "crash→ready ≤ restartDelay + 1.10 × a fresh start→ready",
+      keeper?.crashReady && keeper.startReady && keeper.restartDelayMs !== null
+        ? keeper.crashReady.median - keeper.restartDelayMs
+        : null,
+      (v) => v <= 1.10 * keeper!.startReady!.median,
+      (v) =>
+        `${ms(keeper?.crashReady)} = ${keeper!.restartDelayMs} ms + ${v.toFixed(1)} ms, ${
+          x(v / keeper!.startReady!.median)
+        } of start→ready ${ms(keeper?.startReady)}${
+          pm2Restart?.crashReady ? ` (pm2 autorestart: ${ms(pm2Restart.crashReady)})` : ""
+        }`,
     ),
     check(
       "log throughput ≥ 1.0 × the raw writeSync loop, 0 lines lost",

@@ -3,39 +3,64 @@
 // available row round-robin (one run of each row per round, so drift and
 // background load hit all rows alike), then the log throughput runs, then
 // writes results.json, results.md and chart.svg. Peers that are missing are
-// reported as skipped; nothing is installed here (see setup.sh).
+// reported as skipped; nothing is installed here (see setup.sh). Each round
+// also times the keeper hop on its own (_hop.ts).
 
 import { killAll } from "./_cleanup.ts";
+import { evaluateCosts } from "./_costs.ts";
 import { runCycle, type Sample } from "./_cycle.ts";
+import { hopOnce, type HopSample, hopUnavailable } from "./_hop.ts";
 import { describeMachine, loadAverage } from "./_machine.ts";
 import { POLL_MS } from "./_measure.ts";
-import { becomeSubreaper, closeLibc } from "./_proc.ts";
-import { machineLine, report, table, targetLines, throughputText } from "./_report.ts";
+import { becomeSubreaper, closeInherited, closeLibc } from "./_proc.ts";
+import { machineLine, report, summaryText } from "./_report.ts";
 import { summarize } from "./_stats.ts";
 import { evaluateTargets, type RowSummary, type ThroughputSummary } from "./_targets.ts";
 import { renderChart } from "./chart.ts";
 import { throughputOnce, type ThroughputSample } from "./throughput.ts";
 import type { Row, RowContext } from "./rows/_row.ts";
-import { denoEmpty, floorBare, floorLogTape, library } from "./rows/deno_rows.ts";
+import {
+  denoEmpty,
+  denoLibrary,
+  denoLogTape,
+  floorBare,
+  floorGraceful,
+  floorLogTape,
+  honoModule,
+  honoTop,
+  library,
+  libraryKeeper,
+  quickstart,
+} from "./rows/deno_rows.ts";
 import { daemonize, pythonDaemon, startStopDaemon } from "./rows/peers.ts";
-import { killSupervisor, pm2Cold, pm2Warm } from "./rows/pm2.ts";
+import { killSupervisor, pm2Cold, pm2Restart, pm2Warm } from "./rows/pm2.ts";
 
+// pm2's warm rows come last: each kills its supervisor after its run.
 const ROWS: Row[] = [
   library,
+  libraryKeeper,
+  quickstart,
+  honoTop,
+  honoModule,
   floorBare,
   floorLogTape,
+  floorGraceful,
   denoEmpty,
+  denoLibrary,
+  denoLogTape,
   startStopDaemon,
   daemonize,
   pythonDaemon,
   pm2Cold,
   pm2Warm,
+  pm2Restart,
 ];
 
 interface Options {
   quick: boolean;
   runs: number;
   warmup: number;
+  rssAfterMs: number;
   lines: number;
   rows: string[] | null;
   out: string | null;
@@ -60,6 +85,9 @@ function parseOptions(args: string[]): Options {
     quick,
     runs: Math.max(1, num("runs", quick ? 3 : 25)),
     warmup: num("warmup", quick ? 1 : 3),
+    // Resident sizes settle within a fraction of a second; the quick run
+    // reads them sooner to stay quick.
+    rssAfterMs: quick ? 250 : 1000,
     lines: num("lines", 50_000),
     rows: value("rows")?.split(",") ?? null,
     out: value("out"),
@@ -75,6 +103,7 @@ interface RowState {
 }
 
 const mib = (kib: number | null) => kib === null ? null : kib / 1024;
+const minus = (a: number | null, b: number | null) => a === null || b === null ? null : a - b;
 
 function summarizeRow(s: RowState): RowSummary {
   const pick = (f: (x: Sample) => number | null) => summarize(s.samples.map(f));
@@ -86,7 +115,12 @@ function summarizeRow(s: RowState): RowSummary {
     skipped: s.skipped,
     failed: s.failed,
     runs: s.samples.length,
+    restartDelayMs: s.row.crash?.restartDelayMs ?? null,
     startReady: pick((x) => x.startReadyMs),
+    startUp: pick((x) => x.startUpMs),
+    startMain: pick((x) => x.startMainMs),
+    startBoot: pick((x) => minus(x.startMainMs, x.startUpMs)),
+    startReport: pick((x) => minus(x.startReturnedMs, x.startMainMs)),
     startReturned: pick((x) => x.startReturnedMs),
     returnedBeforeReady: s.samples.filter((x) => x.returnedBeforeReady).length,
     orderUnknown: s.samples.filter((x) => x.orderUnknown).length,
@@ -95,7 +129,10 @@ function summarizeRow(s: RowState): RowSummary {
     status: pick((x) => x.statusMs),
     run: pick((x) => x.runMs),
     rssMiB: pick((x) => mib(x.rssKiB)),
-    supervisorRssMiB: pick((x) => mib(x.supervisorRssKiB)),
+    helperRssMiB: pick((x) => mib(x.helperRssKiB)),
+    helperPssMiB: pick((x) => mib(x.helperPssKiB)),
+    helpers: pick((x) => x.helpers),
+    crashReady: pick((x) => x.crashReadyMs),
   };
 }
 
@@ -128,6 +165,12 @@ async function main(): Promise<number> {
   const options = parseOptions(Deno.args);
   const bench = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
   if (!becomeSubreaper()) console.error("warning: cannot become a subreaper; zombies may linger");
+  const closed = closeInherited();
+  if (closed.length > 0) {
+    console.error(
+      `closed inherited descriptors ${closed.join(" ")}: commands start as from a terminal`,
+    );
+  }
   const tmp = Deno.makeTempDirSync({ prefix: "daemonize-bench-" });
   let interrupted = false;
   const onSignal = () => {
@@ -140,6 +183,7 @@ async function main(): Promise<number> {
   const machine = await describeMachine(bench);
   const startedAt = new Date().toISOString();
   const states: RowState[] = [];
+  const hops: (HopSample & { round: number })[] = [];
   const logSamples: ThroughputSample[] = [];
   let errors = 0;
   try {
@@ -153,21 +197,45 @@ async function main(): Promise<number> {
       states.push({ row, ctx, skipped, failed: null, samples: [] });
     }
 
+    const hopSkipped = options.rows === null || options.rows.includes("hop")
+      ? await hopUnavailable()
+      : "not asked for";
+    if (hopSkipped !== null && hopSkipped !== "not asked for") {
+      console.error(`keeper hop: skipped (${hopSkipped})`);
+    }
     const rounds = options.warmup + options.runs;
     for (let round = 0; round < rounds && !interrupted; round++) {
       const line: string[] = [];
       for (const s of states) {
         if (s.skipped !== null || s.failed !== null || interrupted) continue;
         try {
-          const sample = await runCycle(s.row, s.ctx);
+          const sample = await runCycle(s.row, s.ctx, {
+            round: round - options.warmup,
+            rssAfterMs: options.rssAfterMs,
+          });
           if (round >= options.warmup) s.samples.push(sample);
           const ms = sample.runMs ?? sample.startReadyMs;
-          line.push(`${s.row.id} ${ms?.toFixed(1)}/${sample.stopGoneMs?.toFixed(1) ?? "-"}`);
+          const crash = sample.crashReadyMs === null
+            ? ""
+            : ` crash ${sample.crashReadyMs.toFixed(1)}`;
+          line.push(
+            `${s.row.id} ${ms?.toFixed(1)}/${sample.stopGoneMs?.toFixed(1) ?? "-"}${crash}`,
+          );
         } catch (err) {
           s.failed = message(err);
           errors++;
           console.error(`${s.row.id}: FAILED: ${s.failed}`);
           await killAll();
+        }
+      }
+      if (hopSkipped === null) {
+        try {
+          const hop = await hopOnce(tmp);
+          if (round >= options.warmup) hops.push({ ...hop, round: round - options.warmup });
+          line.push(`hop ${hop.keeper.toFixed(1)}/${hop.direct.toFixed(1)}`);
+        } catch (err) {
+          console.error(`keeper hop: FAILED: ${message(err)}`);
+          errors++;
         }
       }
       const tag = round < options.warmup ? "warm-up" : `run ${round - options.warmup + 1}`;
@@ -209,6 +277,14 @@ async function main(): Promise<number> {
   machine.loadAverageEnd = loadAverage();
   const rows = states.map(summarizeRow);
   const log = summarizeThroughput(logSamples);
+  const samples = Object.fromEntries(states.map((s) => [s.row.id, s.samples]));
+  const hop = hops.length === 0 ? null : {
+    runs: hops.length,
+    direct: summarize(hops.map((h) => h.direct)),
+    keeper: summarize(hops.map((h) => h.keeper)),
+    added: summarize(hops.map((h) => h.keeper - h.direct)),
+  };
+  const costs = evaluateCosts(samples, hops);
   const targets = evaluateTargets(rows, log);
   const where = machineLine(machine, options.runs, options.warmup, startedAt);
   const out = options.out ??
@@ -223,12 +299,18 @@ async function main(): Promise<number> {
     warmup: options.warmup,
     pollMs: POLL_MS,
     machine,
+    machineLine: where,
     targets,
-    rows: rows.map((r) => ({ ...r, samples: states.find((s) => s.row.id === r.id)!.samples })),
+    costs,
+    rows: rows.map((r) => ({ ...r, samples: samples[r.id] })),
+    hop: { summary: hop, samples: hops },
     throughput: { summary: log, samples: logSamples },
   };
   Deno.writeTextFileSync(`${out}/results.json`, JSON.stringify(json, null, 2) + "\n");
-  Deno.writeTextFileSync(`${out}/results.md`, report(where, rows, log, targets));
+  Deno.writeTextFileSync(
+    `${out}/results.md`,
+    report({ machine: where, rows, log, targets, costs }),
+  );
   const chartRows = rows.filter((r) => r.runs > 0).map((r) => ({
     label: r.label,
     start: r.run ?? r.startReady,
@@ -250,7 +332,7 @@ async function main(): Promise<number> {
     stderr: "null",
   }).output();
 
-  console.log(`${where}\n\n${table(rows)}\n\n${throughputText(log)}\n\n${targetLines(targets)}`);
+  console.log(summaryText({ machine: where, rows, log, targets, costs }));
   console.log(`\nwritten to ${out}/ (results.json, results.md, chart.svg)`);
   return errors > 0 || interrupted ? 1 : 0;
 }

@@ -5,7 +5,7 @@
 // and sync: true) and a raw per-line writeSync loop (workloads/raw_write.ts);
 // and the lines lost when the daemon is stopped while it is logging.
 
-import { exited, launch, pollUntil, readyFile } from "./_measure.ts";
+import { exited, launch, pollUntil, ready, readyFile } from "./_measure.ts";
 import { track } from "./_cleanup.ts";
 import { reapOrphans } from "./_proc.ts";
 
@@ -87,12 +87,12 @@ async function daemonOnce(
 
   // The daemon times its bursts; stop is invoked as soon as the result appears.
   const start = launch(cmd("start"));
-  const ready = { pid: null as number | null };
+  const up = ready();
   const burst = pollUntil(start.t0, {
-    ready: readyFile(`${dir}/ready`, ready),
+    ready: readyFile(`${dir}/ready`, up),
     done: () => readJson<Result>(`${dir}/throughput.json`) !== null,
   }, 60_000);
-  if (ready.pid !== null) track(ready.pid);
+  if (up.pid !== null) track(up.pid);
   const startCode = (await start.child.status).code;
   if (burst.done === null || startCode !== 0) {
     throw new Error(`log_flood.ts start (${format}) failed (exit code ${startCode})`);

@@ -39,7 +39,8 @@ type Command = (typeof COMMANDS)[number];
 
 /** Everything the command line acts on. */
 export interface CommandLine {
-  entry: DaemonEntry;
+  /** The daemon's code, loaded only by `run` (the module form imports it then). */
+  entry: () => Promise<DaemonEntry>;
   /** The options, validated; `args` is set here, from the words after `--`. */
   options: ResolvedDaemonOptions;
   /** The options as given, to hand to the re-executed daemon. */
@@ -482,8 +483,8 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
         return 0;
       }
       case "run": {
-        const { runDaemon } = await load.run();
-        return await runDaemon(cli.entry, options, "foreground");
+        const [{ runDaemon }, entry] = await Promise.all([load.run(), cli.entry()]);
+        return await runDaemon(entry, options, "foreground");
       }
     }
   } catch (err) {

@@ -8,6 +8,7 @@
 
 import { reportError, runCommandLine } from "./cli.ts";
 import { toTarget } from "./decorator.ts";
+import { loadModule } from "./_module.ts";
 import { DaemonError } from "./errors.ts";
 import { type LaunchSpec, takeLaunchSpec } from "./_launch.ts";
 import {
@@ -53,9 +54,17 @@ function describe(token: string, given: DaemonOptions | null, err?: unknown): ne
  * `Deno.args`) for the daemon `main`, then exits the process with that
  * command's exit code: it never returns.
  *
- * `main` is an async function receiving a {@linkcode DaemonContext}, or a
+ * `main` is an async function receiving a {@linkcode DaemonContext}, a
  * class decorated with {@linkcode daemon} (then `options` are laid over the
- * decorator's).
+ * decorator's), or the `file:` URL of a module whose default export is one
+ * of those. A module is imported only by the daemon and by `run`, never by
+ * `start`, `stop`, `status` and the other commands, so they do not pay for
+ * its imports (a web framework, a database driver). Its options are the ones
+ * given here: a default-exported class may use `@daemon()` only without
+ * options. A module that is missing, has no default export or exports
+ * something else is `BAD_OPTION`, reported by `start`. The URL is imported
+ * by a computed specifier: `deno check` it on its own, and give it to
+ * `deno compile` with `--include`.
  *
  * @example A worker that runs until stopped
  * ```ts
@@ -81,15 +90,30 @@ function describe(token: string, given: DaemonOptions | null, err?: unknown): ne
  * deno run -A app.ts run -- --verbose   # after --: the program's own ctx.args
  * ```
  *
+ * @example Keep commands fast: main in a module only the daemon imports
+ * ```ts
+ * import { daemonize } from "@daemonize/daemon";
+ *
+ * // server.ts: `export default async function main(ctx: DaemonContext) {...}`,
+ * // with its heavy imports at its top.
+ * if (import.meta.main) {
+ *   await daemonize(new URL("./server.ts", import.meta.url), {
+ *     name: "api",
+ *     pidFile: "api.pid",
+ *     logFile: "api.log",
+ *   });
+ * }
+ * ```
+ *
  * Permissions: what each command needs is in the README's Permissions table
  * (`-A` covers them all); the daemon gets the launcher's global grants, and
  * scoped ones through `denoArgs`.
  *
- * @param main The daemon's code.
+ * @param main The daemon's code, or the URL of the module that holds it.
  * @param options Its options.
  */
 export async function daemonize(
-  main: DaemonMain | DaemonClass,
+  main: DaemonMain | DaemonClass | URL,
   options?: DaemonOptions,
 ): Promise<never> {
   let name = moduleStem(Deno.mainModule);
@@ -114,22 +138,24 @@ export async function daemonize(
     });
     name = resolved.name;
     if (token !== null) describe(token, target.options);
-    const entry = {
-      main: target.main,
-      reload: target.reload ?? resolved.onReload,
+    // The module form's code is imported only here, by the daemon and `run`.
+    const entry = async () => {
+      const code = target.module === null ? target : await loadModule(target.module);
+      return { main: code.main, reload: code.reload ?? resolved.onReload };
     };
     if (spec !== null) {
-      const { runDaemon } = await import("./daemon/run.ts");
-      return await runDaemon(entry, resolved, "daemon", spec);
+      const [{ runDaemon }, loaded] = await Promise.all([import("./daemon/run.ts"), entry()]);
+      return await runDaemon(loaded, resolved, "daemon", spec);
     }
     code = await runCommandLine({ entry, options: resolved, given: target.options, line });
   } catch (err) {
     if (token !== null) describe(token, null, err);
+    // Said on raw stderr (the log) first, so the launcher's tail of the log has it.
+    code = reportError(name, err, spec === null ? line : []);
     if (spec !== null) {
       const e = err instanceof DaemonError ? err : new DaemonError("START_FAILED", String(err));
       new KeeperChannel(spec.nonce).tell({ ok: false, code: e.code, message: e.message });
     }
-    code = reportError(name, err, spec === null ? line : []);
   }
   Deno.exit(code);
 }

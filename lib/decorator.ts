@@ -55,12 +55,28 @@ export function daemon(
   };
 }
 
-/** A daemon's code and options, whichever form it was given in. */
-export interface DaemonTarget {
+/** A daemon's code and options, given as a function or a class. */
+export interface CodeTarget {
   options: DaemonOptions;
   main: DaemonMain;
   /** The class's `reload`, when it has one. */
   reload: DaemonMain | null;
+  module: null;
+}
+
+/** The module form: options, and the module whose default export is the code. */
+export interface ModuleTarget {
+  options: DaemonOptions;
+  /** A `file:` URL, imported only in the daemon and by `run` (lib/_module.ts). */
+  module: URL;
+}
+
+/** A daemon's code and options, whichever form it was given in. */
+export type DaemonTarget = CodeTarget | ModuleTarget;
+
+/** The options `@daemon` recorded for `value`, if it was decorated. */
+export function registeredOptions(value: DaemonClass): DaemonOptions | undefined {
+  return registry.get(value);
 }
 
 function isClass(value: DaemonMain | DaemonClass): value is DaemonClass {
@@ -69,21 +85,34 @@ function isClass(value: DaemonMain | DaemonClass): value is DaemonClass {
 }
 
 /**
- * Turns what `daemonize` was given into one shape, so both forms share one
- * implementation. The class is instantiated on first use, in the daemon.
+ * Turns what `daemonize` was given into one shape, so all forms share one
+ * implementation. The class is instantiated on first use, in the daemon; a
+ * module is only checked here (a `file:` URL) and imported by the daemon.
  *
- * @throws {DaemonError} `BAD_OPTION` for anything but a function or a class with `run`.
+ * @throws {DaemonError} `BAD_OPTION` for anything but a function, a class
+ * with `run` or a `file:` URL.
  */
 export function toTarget(
   main: DaemonMain | DaemonClass,
   extra: DaemonOptions | undefined,
+): CodeTarget;
+export function toTarget(
+  main: DaemonMain | DaemonClass | URL,
+  extra: DaemonOptions | undefined,
+): DaemonTarget;
+export function toTarget(
+  main: DaemonMain | DaemonClass | URL,
+  extra: DaemonOptions | undefined,
 ): DaemonTarget {
-  if (typeof main !== "function") {
+  if (typeof main !== "function" && !(main instanceof URL)) {
     throw new DaemonError(
       "BAD_OPTION",
-      `daemonize() takes an async function or a class with run(ctx), got ${
+      `daemonize() takes an async function, a class with run(ctx) or a module's URL, got ${
         main === null ? "null" : typeof main
-      }`,
+      }` +
+        (typeof main === "string"
+          ? `; for a module pass new URL(${JSON.stringify(main)}, import.meta.url)`
+          : ""),
     );
   }
   if (extra !== undefined && (typeof extra !== "object" || extra === null)) {
@@ -92,7 +121,16 @@ export function toTarget(
       "daemonize()'s second argument must be an options object",
     );
   }
-  if (!isClass(main)) return { options: extra ?? {}, main, reload: null };
+  if (main instanceof URL) {
+    if (main.protocol !== "file:") {
+      throw new DaemonError(
+        "BAD_OPTION",
+        `daemonize() takes the main module as a file: URL, such as new URL("./server.ts", import.meta.url); got ${main.href}`,
+      );
+    }
+    return { options: extra ?? {}, module: main };
+  }
+  if (!isClass(main)) return { options: extra ?? {}, main, reload: null, module: null };
 
   const Class = main;
   const proto: Partial<DaemonInstance> = Class.prototype;
@@ -108,5 +146,6 @@ export function toTarget(
     options: { ...registry.get(Class), ...extra },
     main: (ctx) => get().run(ctx),
     reload: typeof proto.reload === "function" ? (ctx) => get().reload!(ctx) : null,
+    module: null,
   };
 }

@@ -204,3 +204,38 @@ Deno.test("run with restart starts main again in the foreground, and SIGTERM sti
   assert.equal(status.code, 0);
   assert.match(sb.readLog(), /exiting: stopped by SIGTERM \(exit code 0\)/);
 });
+
+Deno.test("a start from a launcher that ignores SIGTERM still gets a keeper that stops on SIGTERM", async () => {
+  await using sb = new Sandbox();
+  const o = keep({ stopTimeout: 3000 });
+  // As a shell script's background job or nohup would start it: the
+  // launcher inherits ignored signals, which a shell could not trap.
+  const fixture = new URL("./fixtures/app.ts", import.meta.url).pathname;
+  const start = await new Deno.Command("/bin/sh", {
+    args: [
+      "-c",
+      `trap '' TERM INT QUIT HUP; exec "$@"`,
+      "sh",
+      Deno.execPath(),
+      "run",
+      "-A",
+      fixture,
+      "start",
+    ],
+    cwd: sb.dir,
+    env: {
+      ...sb.envMarker(),
+      FIXTURE_BEHAVIOR: "idle",
+      FIXTURE_OPTIONS: JSON.stringify(o.options),
+      NO_COLOR: "1",
+    },
+    stdin: "null",
+  }).output();
+  assert.equal(start.code, 0, new TextDecoder().decode(start.stderr));
+  const t0 = performance.now();
+  const stop = await sb.run(["stop", "--json"], o);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal(JSON.parse(stop.stdout).killed, false, "the keeper had to be killed");
+  assert.ok(performance.now() - t0 < 3000, "stop waited for stopTimeout");
+  assert.deepEqual(processesWith(sb.marker, true), []);
+});

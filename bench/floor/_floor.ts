@@ -1,8 +1,8 @@
 // The floor: the least a Deno daemonizer can do. `start` re-executes this
 // script detached and returns once the child says it is ready (one line on a
 // pipe it writes once, then closes); the child takes the pidfile's flock,
-// writes its pid and the ready file; `stop` sends SIGTERM (the child has no
-// listener, so it dies at once) and waits for the kernel to drop the lock;
+// writes its pid and the ready file; `stop` sends SIGTERM (the bare child has
+// no listener, so it dies at once) and waits for the kernel to drop the lock;
 // `status` tries the lock. Two Deno boots: nothing built on Deno starts faster.
 
 const encoder = new TextEncoder();
@@ -48,7 +48,10 @@ export async function floor(
       file.truncateSync(0);
       file.writeSync(encoder.encode(`${Deno.pid}\n`));
       await beforeReady?.(dir);
-      Deno.writeTextFileSync(`${dir}/ready`, `${Deno.pid}\n`);
+      Deno.writeTextFileSync(
+        `${dir}/ready`,
+        `${Deno.pid}\n${performance.timeOrigin} ${performance.now()}\n`,
+      );
       Deno.stdout.writeSync(encoder.encode("ready\n"));
       Deno.stdout.close();
       setInterval(() => {}, 1e9);

@@ -41,8 +41,18 @@ export interface Row {
   beforeStart?(ctx: RowContext): Promise<void>;
   /** After each run, untimed. */
   afterRun?(ctx: RowContext): Promise<void>;
-  /** Resident helper processes the tool keeps besides the daemon (pm2's God daemon). */
-  supervisors?(ctx: RowContext): number[];
+  /**
+   * The resident processes the tool keeps besides the one running main:
+   * the library's keeper shells (the other processes of main's session),
+   * pm2's God daemon.
+   */
+  helpers?(ctx: RowContext, mainPid: number): number[];
+  /**
+   * Restart on crash: after status, main is killed with SIGKILL and the
+   * time until its replacement has written the ready file is measured.
+   * `restartDelayMs` is the wait the tool is configured to take first.
+   */
+  crash?: { restartDelayMs: number };
 }
 
 /** The pidfile every row uses. */

@@ -1,7 +1,8 @@
 // pm2, installed into bench/.peers by setup.sh (never globally), with its
 // own PM2_HOME under the bench's scratch root. The app is the plain Deno
 // workload. Cold: the supervisor (God daemon) is killed before each start,
-// so start includes launching it. Warm: it is already running.
+// so start includes launching it. Warm: it is already running. Restart: warm,
+// with pm2's autorestart on, and the app killed with SIGKILL once ready.
 
 import { isGone } from "../_proc.ts";
 import { runQuietly } from "../_measure.ts";
@@ -52,19 +53,28 @@ async function unavailable(ctx: RowContext): Promise<string | null> {
   return code === 0 ? null : "node not found";
 }
 
-function row(id: string, label: string, cold: boolean): Row {
+function row(id: string, label: string, cold: boolean, restart = false): Row {
+  const flags = restart ? [] : ["--no-autorestart"];
   return {
     id,
     label,
-    notes: `\`pm2 start <deno> --interpreter none --no-autorestart -- run -A workloads/plain.ts\`` +
+    notes:
+      `\`pm2 start <deno> --interpreter none ${
+        flags.map((f) => `${f} `).join("")
+      }-- run -A workloads/plain.ts\`` +
       (cold
         ? ", its God daemon killed (by pid) before each start, so start launches it. "
         : ", its God daemon already running. ") +
       "pm2 start returns once it has spawned the app, before the app is ready. Stop: " +
       "`pm2 delete` (SIGINT, which ends the workload at once). Status: `pm2 pid`. " +
-      "RSS adds the God daemon's.",
+      "The God daemon is the helper." +
+      (restart
+        ? " Crash: `kill -9` of the app, until pm2's replacement has written the ready file " +
+          "(autorestart on, restart_delay 0, pm2's default)."
+        : ""),
     kind: "daemon",
     unavailable,
+    crash: restart ? { restartDelayMs: 0 } : undefined,
     start: (ctx) =>
       pm2(
         ctx,
@@ -74,7 +84,7 @@ function row(id: string, label: string, cold: boolean): Row {
         APP,
         "--interpreter",
         "none",
-        "--no-autorestart",
+        ...flags,
         "--",
         "run",
         "-A",
@@ -87,9 +97,9 @@ function row(id: string, label: string, cold: boolean): Row {
       if (cold) await killSupervisor(ctx);
       else if (supervisorPid(ctx) === null) await runQuietly(pm2(ctx, "ping"));
     },
-    // Warm runs last in each round; no idle supervisor lingers into other rows.
+    // The warm rows run last in each round; no idle supervisor lingers into other rows.
     afterRun: cold ? undefined : killSupervisor,
-    supervisors(ctx) {
+    helpers(ctx) {
       const pid = supervisorPid(ctx);
       return pid === null ? [] : [pid];
     },
@@ -98,3 +108,9 @@ function row(id: string, label: string, cold: boolean): Row {
 
 export const pm2Cold = row("pm2-cold", "pm2, cold (supervisor killed before each start)", true);
 export const pm2Warm = row("pm2-warm", "pm2, warm (supervisor running)", false);
+export const pm2Restart = row(
+  "pm2-restart",
+  "pm2, warm, autorestart on",
+  false,
+  true,
+);

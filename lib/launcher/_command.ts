@@ -86,6 +86,33 @@ function usr1Mode(options: ResolvedDaemonOptions): "block" | "probe" | "deliver"
   return blocks === null ? "probe" : blocks ? "block" : "deliver";
 }
 
+// Signals 1 to 31 but SIGPIPE (13): what the keeper traps and its program
+// must get at their defaults. Deno's children start with an empty signal
+// mask and SIGPIPE at its default (Rust's std resets both); glibc's own
+// real-time signals (32, 33) show as ignored in every child of Deno (not of
+// a shell, Python or Node) and env --default-signal cannot reset them, so
+// they do not count.
+const TRAPPED = ((1n << 31n) - 1n) & ~(1n << 12n);
+
+/**
+ * Whether the keeper starts with every signal it traps at its default:
+ * true unless this process ignores one of them (a launcher run under nohup,
+ * or in the background of a shell script), read from /proc/self/status.
+ * Then the keeper need not start again through `env --default-signal`
+ * (about 5 ms: a probe and an exec); where this cannot be read, it looks
+ * for itself.
+ */
+function keeperStartsClean(): boolean {
+  const path = "/proc/self/status";
+  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return false;
+  try {
+    const ignored = /^SigIgn:\s+([0-9a-f]+)$/m.exec(Deno.readTextFileSync(path))?.[1];
+    return ignored !== undefined && (BigInt(`0x${ignored}`) & TRAPPED) === 0n;
+  } catch {
+    return false;
+  }
+}
+
 /** What the keeper needs beyond the options. */
 export interface KeeperPlan {
   nonce: string;
@@ -131,6 +158,6 @@ export function keeperCommand(
       String(options.stopTimeout),
       ...command,
     ],
-    env: { [KEEPER_ENV]: KEEPER },
+    env: { [KEEPER_ENV]: KEEPER, ...(keeperStartsClean() ? { DAEMONIZE_CLEAN: "1" } : {}) },
   };
 }

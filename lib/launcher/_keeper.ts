@@ -55,9 +55,16 @@ others="USR1 USR2 ALRM VTALRM PROF IO PWR 16 XCPU XFSZ ABRT TRAP"
 # A caller's ignored or blocked signals survive exec, and a shell cannot trap
 # a signal that was ignored when it started: start again with defaults.
 if [ -z "$DAEMONIZE_CLEAN" ] && [ -r /proc/self/status ]; then
+  # Signals 1-31 but SIGPIPE: glibc's real-time 32 and 33 read as ignored in
+  # every child of Deno, and env cannot reset them.
   while read -r k v; do
-    case $k in SigBlk:|SigIgn:) case $v in *[!0]*) dirty=1 ;; esac ;; esac
-    [ "$k" = SigIgn: ] && break
+    case $k in
+      SigBlk:) case $v in *[!0]*) dirty=1 ;; esac ;;
+      SigIgn:)
+        [ $((0x${"$"}{v#????????} & 0x7FFFEFFF)) -ne 0 ] && dirty=1
+        break
+        ;;
+    esac
   done </proc/self/status
   if [ -n "$dirty" ] && env --default-signal true 2>/dev/null; then
     export DAEMONIZE_CLEAN=1
