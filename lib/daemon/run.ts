@@ -264,6 +264,7 @@ class Life {
   // The path must keep naming the locked file: someone may delete or replace
   // it (tmp cleaners, config management). A blocked SIGUSR1 is noticed here.
   #watch(): void {
+    let busy = false;
     const timer = setInterval(() => {
       if (this.phase === "exiting") return clearInterval(timer);
       if (!this.#usr1Logged && this.daemon && usr1Pending()) {
@@ -271,8 +272,17 @@ class Life {
         this.say("warn", "SIGUSR1 received and ignored: it is blocked in this daemon");
       }
       const seen = this.lock?.check();
+      if (seen?.kind !== "busy") busy = false;
       if (seen === undefined || seen.kind === "ok") return;
-      if (seen.kind === "restored") {
+      if (seen.kind === "busy") {
+        if (!busy) {
+          this.say(
+            "warn",
+            `pidFile "${this.options.pidFile}" was replaced, and another program holds a lock on the new file; restoring it once that lock goes`,
+          );
+        }
+        busy = true;
+      } else if (seen.kind === "restored") {
         this.say(
           "warn",
           `pidFile "${this.options.pidFile}" was ${

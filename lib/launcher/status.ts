@@ -11,6 +11,10 @@ import type { DaemonStatus, ResolvedDaemonOptions } from "../types.ts";
 import { proveHolder } from "./_holder.ts";
 import { assertSupported } from "./_platform.ts";
 import { heldContent, probePidFile } from "./_probe.ts";
+import { poll } from "../_poll.ts";
+
+// How long a holder that does not show the lock in /proc is given to let it go.
+const EXIT_MS = 200;
 
 /** The keeper's part of the content, for a daemon with a restart policy. */
 function keeperFields(content: PidFileContent | null): Partial<DaemonStatus> {
@@ -59,7 +63,9 @@ export async function daemonStatus(
       const notHolder = content !== null &&
         proveHolder(content.pid, file, pidFile).kind === "not-holder";
       const moved = () => isFree(file) || readPidFile(file)?.pid !== content?.pid;
-      if (notHolder && attempt < 3 && moved()) continue;
+      // An exiting holder's descriptors leave /proc a moment before the
+      // kernel releases its lock: a real holder lets go within that moment.
+      if (notHolder && attempt < 3 && await poll(() => moved() || undefined, EXIT_MS)) continue;
       return {
         ...base,
         running: true,
