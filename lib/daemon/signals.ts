@@ -9,12 +9,15 @@
  * - SIGUSR1: logged and ignored, unless `sigusr1: "inspector"` (Deno opens
  *   the V8 inspector on it).
  * - SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT, SIGXCPU,
- *   SIGXFSZ, SIGABRT: their default would end the daemon without a word;
- *   they are logged and otherwise ignored, so a program that listens for
- *   one of them itself still gets it.
+ *   SIGXFSZ, SIGABRT, SIGTRAP, SIGSYS: their default would end the daemon
+ *   without a word; they are logged and otherwise ignored, so a program that
+ *   listens for one of them itself still gets it.
  *
- * SIGPIPE is ignored (Deno's default). Real-time signals cannot be caught in
- * Deno and still end the process.
+ * SIGPIPE is ignored (Deno's default). SIGSEGV, SIGILL and SIGFPE cannot be
+ * listened for in Deno, and SIGBUS is left alone (a handler that returns
+ * would run a real bus error again forever); sent with kill, SIGSEGV and
+ * SIGBUS do not end a Deno process. Real-time signals cannot be caught in
+ * Deno and still end the process; the keeper logs such a death.
  *
  * @module
  */
@@ -33,6 +36,8 @@ export const STRAY_SIGNALS = [
   "SIGXCPU",
   "SIGXFSZ",
   "SIGABRT",
+  "SIGTRAP",
+  "SIGSYS",
 ] as const;
 
 /** A signal that stops the daemon. */

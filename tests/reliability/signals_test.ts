@@ -2,7 +2,7 @@
 // running, ready daemon or nothing.
 
 import assert from "node:assert/strict";
-import { isAlive, processesWith, Sandbox, waitFor } from "../_helpers.ts";
+import { isAlive, processesWith, Sandbox, statOf, waitFor } from "../_helpers.ts";
 import { figure, seededTest } from "./_seed.ts";
 
 const TRIALS = 20;
@@ -45,3 +45,234 @@ seededTest(
     figure("signals.outcomes", { running, nothing });
   },
 );
+
+// Signals to the running daemon, early (within 500 ms of start returning,
+// which it does once the daemon is ready) and late. "Late" is a matter of
+// time itself: Deno arms its own SIGUSR1 handler some hundreds of
+// milliseconds after boot, so the late cases wait for the daemon's age.
+const EARLY_MS = 500;
+const LATE_MS = 1200;
+
+/** Signals whose default would end the daemon: logged and ignored. */
+const STRAY = [
+  "SIGUSR2",
+  "SIGALRM",
+  "SIGVTALRM",
+  "SIGPROF",
+  "SIGIO",
+  "SIGPWR",
+  "SIGSTKFLT",
+  "SIGXCPU",
+  "SIGXFSZ",
+  "SIGABRT",
+  "SIGTRAP",
+  "SIGSYS",
+] as const;
+
+/** Milliseconds since process `pid` started, from /proc. */
+function ageMs(pid: number): number {
+  const fields = statOf(pid);
+  const ticks = Number(fields[19]); // starttime, field 22 of /proc/PID/stat
+  const uptime = Number(Deno.readTextFileSync("/proc/uptime").split(" ")[0]);
+  return uptime * 1000 - ticks * 10; // USER_HZ is 100 on Linux
+}
+
+async function late(pid: number): Promise<void> {
+  await waitFor(`pid ${pid} to be ${LATE_MS} ms old`, () => ageMs(pid) >= LATE_MS, LATE_MS + 1000);
+}
+
+/** Inodes of sockets listening on 127.0.0.1:9229 (0100007F:240D), from /proc/net/tcp. */
+function inspectorSockets(): string[] {
+  return Deno.readTextFileSync("/proc/net/tcp").split("\n").slice(1).map((l) =>
+    l.trim().split(/\s+/)
+  )
+    .filter((f) => f[1] === "0100007F:240D" && f[3] === "0A").map((f) => f[9]);
+}
+
+/** Whether process `pid` has a socket listening on 127.0.0.1:9229. */
+function inspectorOpen(pid: number): boolean {
+  const sockets = inspectorSockets();
+  if (sockets.length === 0) return false;
+  try {
+    return [...Deno.readDirSync(`/proc/${pid}/fd`)].some((fd) => {
+      try {
+        const link = Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`);
+        return sockets.some((inode) => link === `socket:[${inode}]`);
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** The sockets process `pid` has open (`socket:[inode]`). */
+function socketsOf(pid: number): string[] {
+  const found: string[] = [];
+  try {
+    for (const fd of Deno.readDirSync(`/proc/${pid}/fd`)) {
+      try {
+        const link = Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`);
+        if (link.startsWith("socket:")) found.push(link);
+      } catch { /* closed meanwhile */ }
+    }
+  } catch { /* gone */ }
+  return found;
+}
+
+interface Watch {
+  /** How long `pid` had a socket it did not have before, first sighting to last. */
+  socketMs: number;
+  /** Reads of /proc/net/tcp that found something listening on 127.0.0.1:9229. */
+  listening: number;
+  tcpReads: number;
+  fdReads: number;
+}
+
+/**
+ * Watches process `pid` for `ms` after a SIGUSR1: its descriptors without
+ * pause (an inspector closed at once is open for a few milliseconds), and
+ * /proc/net/tcp every 10 ms (each read costs the kernel about 5 ms here).
+ */
+function watchInspector(pid: number, before: string[], ms: number): Watch {
+  const end = performance.now() + ms;
+  const w: Watch = { socketMs: 0, listening: 0, tcpReads: 0, fdReads: 0 };
+  let first: number | null = null;
+  let previous = performance.now();
+  let nextTcp = 0;
+  while (performance.now() < end) {
+    const fresh = socketsOf(pid).some((s) => !before.includes(s));
+    const now = performance.now();
+    w.fdReads++;
+    if (fresh) {
+      first ??= previous;
+      w.socketMs = now - first;
+    }
+    previous = now;
+    if (now >= nextTcp) {
+      if (Deno.readTextFileSync("/proc/net/tcp").includes(":240D 00000000:0000 0A")) w.listening++;
+      w.tcpReads++;
+      nextTcp = performance.now() + 10;
+    }
+  }
+  return w;
+}
+
+// Deno's update check opens sockets (a DNS lookup) about 0.5 s after boot;
+// turned off so that any new socket of the daemon's is the inspector's.
+const QUIET = { env: { DENO_NO_UPDATE_CHECK: "1" } };
+
+function sigCount(log: string, signal: string): number {
+  return log.split(`${signal} received and ignored`).length - 1;
+}
+
+for (const keeper of [false, true]) {
+  Deno.test(`stray signals${keeper ? " to the keeper" : ""}, early and late: each logged and ignored; the daemon stops cleanly after`, async () => {
+    await using sb = new Sandbox();
+    const o = { options: keeper ? { restart: "on-failure" } : {} };
+    const pid = await sb.start(o);
+    const started = performance.now();
+    const [main] = processesWith(sb.marker);
+    // The pidfile's pid: the daemon, or its keeper, which passes them on.
+    for (const signal of STRAY) Deno.kill(pid, signal);
+    const sentMs = performance.now() - started;
+    assert.ok(sentMs < EARLY_MS, `sent early (${sentMs} ms after start returned)`);
+    await waitFor("each logged once", () => {
+      const log = sb.readLog();
+      return STRAY.every((s) => sigCount(log, s) === 1);
+    });
+    await late(main);
+    for (const signal of STRAY) Deno.kill(pid, signal);
+    await waitFor("each logged twice", () => {
+      const log = sb.readLog();
+      return STRAY.every((s) => sigCount(log, s) === 2);
+    });
+    assert.ok(isAlive(main) && isAlive(pid));
+    const status = JSON.parse((await sb.run(["status", "--json"], o)).stdout);
+    assert.equal(status.pid, pid);
+    assert.equal(keeper ? status.restarts : 0, 0, "the program was never restarted");
+    const stop = JSON.parse((await sb.run(["stop", "--json"], o)).stdout);
+    assert.equal(stop.killed, false);
+    assert.match(sb.readLog(), /exiting: stopped by SIGTERM \(exit code 0\)\n$/);
+    figure(`signals.stray${keeper ? ".keeper" : ""}.early_sent_ms`, Math.round(sentMs));
+  });
+}
+
+Deno.test("SIGTERM, SIGINT and SIGQUIT, early and late: the daemon stops, says why, removes its pidfile", async () => {
+  const cases = ["SIGTERM", "SIGINT", "SIGQUIT"].flatMap((s) => [[s, "early"], [s, "late"]]);
+  await Promise.all(cases.map(async ([signal, when]) => {
+    await using sb = new Sandbox();
+    const pid = await sb.start();
+    if (when === "late") await late(pid);
+    Deno.kill(pid, signal as Deno.Signal);
+    await waitFor(`the daemon to end on ${signal}`, () => !isAlive(pid));
+    assert.match(
+      sb.readLog(),
+      new RegExp(`stopping: ${signal}\n[^]*exiting: stopped by ${signal} \\(exit code 0\\)\n$`),
+      `${signal} ${when}`,
+    );
+    assert.equal(sb.exists("app.pid"), false, `${signal} ${when}: pidfile removed`);
+    assert.equal((await sb.run(["status"])).code, 3);
+  }));
+});
+
+for (const when of ["early", "late"] as const) {
+  Deno.test(`SIGUSR1 ${when}: no debugger port opens, the daemon lives and its log says so`, async () => {
+    await using sb = new Sandbox();
+    const pid = await sb.start(QUIET);
+    if (when === "late") await late(pid);
+    const before = socketsOf(pid);
+    Deno.kill(pid, "SIGUSR1");
+    const w = watchInspector(pid, before, 1000);
+    assert.ok(w.tcpReads > 20 && w.fdReads > 100, JSON.stringify(w));
+    assert.equal(w.listening, 0, "nothing listened on 127.0.0.1:9229");
+    assert.equal(w.socketMs, 0, "the daemon opened no socket");
+    await waitFor("the log to say so", () => /SIGUSR1 received and ignored/.test(sb.readLog()));
+    assert.ok(isAlive(pid));
+    assert.equal((await sb.run(["status"])).code, 0);
+    assert.equal((await sb.run(["stop"])).code, 0);
+  });
+}
+
+Deno.test('SIGUSR1 with sigusr1: "inspector": Deno opens the inspector, as asked', async () => {
+  await using sb = new Sandbox();
+  const o = { options: { sigusr1: "inspector" } };
+  const pid = await sb.start(o);
+  await late(pid);
+  Deno.kill(pid, "SIGUSR1");
+  await waitFor("the inspector to listen", () => inspectorOpen(pid), 3000);
+  assert.match(sb.readLog(), /SIGUSR1: Deno opens the V8 inspector/);
+  const stop = JSON.parse((await sb.run(["stop", "--json"], o)).stdout);
+  assert.equal(stop.killed, false);
+  assert.deepEqual(inspectorSockets().filter(() => isAlive(pid)), []);
+});
+
+Deno.test("SIGUSR1 to `run` (foreground), early and late: the inspector, if Deno opens it, is closed at once", async () => {
+  await using sb = new Sandbox();
+  const child = await sb.foreground(QUIET);
+  const figures: Record<string, number> = {};
+  for (const when of ["early", "late"]) {
+    if (when === "late") await late(child.pid);
+    const before = socketsOf(child.pid);
+    Deno.kill(child.pid, "SIGUSR1");
+    const w = watchInspector(child.pid, before, 1000);
+    figures[when] = Math.round(w.socketMs * 10) / 10;
+    assert.ok(w.socketMs < 100, `open for ${w.socketMs} ms`);
+    assert.deepEqual(socketsOf(child.pid), before);
+    if (w.socketMs > 0) {
+      await waitFor(
+        "the log to say it closed the inspector",
+        () =>
+          sb.readLog().split("closed the V8 inspector Deno had opened").length - 1 ===
+            Object.values(figures).filter((ms) => ms > 0).length,
+      );
+    }
+    assert.equal(inspectorOpen(child.pid), false);
+    assert.ok(isAlive(child.pid), `${when}: still running`);
+  }
+  await waitFor("the log to say so", () => /SIGUSR1 received and ignored/.test(sb.readLog()));
+  child.kill("SIGTERM");
+  assert.equal((await child.status).code, 0);
+  figure("signals.usr1.run.open_ms", figures);
+});
