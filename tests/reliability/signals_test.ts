@@ -276,3 +276,75 @@ Deno.test("SIGUSR1 to `run` (foreground), early and late: the inspector, if Deno
   assert.equal((await child.status).code, 0);
   figure("signals.usr1.run.open_ms", figures);
 });
+
+// A parent that blocks SIGTERM and SIGHUP and ignores SIGHUP and SIGQUIT
+// (as `nohup` and some supervisors leave them), then execs the command.
+const HOSTILE_PARENT = `
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGHUP})
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+os.execvp(sys.argv[1], sys.argv[1:])
+`;
+
+/** SigBlk and SigIgn of `pid` (or of "self"), as numbers. */
+function masks(status: string): { blocked: bigint; ignored: bigint } {
+  const field = (name: string) =>
+    BigInt("0x" + new RegExp(`^${name}:\\s*(\\w+)$`, "m").exec(status)![1]);
+  return { blocked: field("SigBlk"), ignored: field("SigIgn") };
+}
+
+const HUP = 1n << 0n;
+const QUIT = 1n << 2n;
+const USR1 = 1n << 9n;
+const TERM = 1n << 14n;
+
+for (const keeper of [false, true]) {
+  Deno.test(`a start whose parent blocked TERM and HUP and ignored HUP and QUIT${keeper ? " (keeper)" : ""}: the daemon has a clean signal state; reload and stop work`, async () => {
+    await using sb = new Sandbox();
+    const o = { options: keeper ? { restart: "on-failure" } : {} };
+    const hostile = (args: string[]) =>
+      new Deno.Command("python3", {
+        args: ["-c", HOSTILE_PARENT, ...args],
+        cwd: sb.dir,
+        env: {
+          ...sb.envMarker(),
+          FIXTURE_BEHAVIOR: "idle",
+          FIXTURE_OPTIONS: JSON.stringify(o.options),
+          NO_COLOR: "1",
+        },
+        stdin: "null",
+      }).output();
+    // The parent really hands that state down.
+    const cat = await hostile(["cat", "/proc/self/status"]);
+    const given = masks(new TextDecoder().decode(cat.stdout));
+    assert.equal(given.blocked & (TERM | HUP), TERM | HUP);
+    assert.equal(given.ignored & (HUP | QUIT), HUP | QUIT);
+
+    const app = new URL("../fixtures/app.ts", import.meta.url).pathname;
+    const start = await hostile([Deno.execPath(), "run", "-A", app, "start"]);
+    assert.equal(start.code, 0, new TextDecoder().decode(start.stderr));
+    const [main] = processesWith(sb.marker);
+    const state = masks(Deno.readTextFileSync(`/proc/${main}/status`));
+    assert.equal(
+      state.blocked & ~USR1,
+      0n,
+      `SigBlk ${state.blocked.toString(16)}: only USR1 may be blocked`,
+    );
+    assert.equal(state.ignored & (HUP | QUIT | TERM), 0n, `SigIgn ${state.ignored.toString(16)}`);
+
+    const reload = await sb.run(["reload"], o);
+    assert.equal(reload.code, 0, reload.stderr);
+    await waitFor("onReload to run", () => sb.readLog().includes("onReload called"));
+    const stop = JSON.parse((await sb.run(["stop", "--json"], o)).stdout);
+    assert.equal(stop.killed, false, "ended by SIGTERM, not SIGKILL");
+    assert.match(
+      sb.readLog(),
+      /stopping: SIGTERM\n[^]*exiting: stopped by SIGTERM \(exit code 0\)\n$/,
+    );
+    figure(
+      `signals.hostile_parent${keeper ? ".keeper" : ""}`,
+      { SigBlk: state.blocked.toString(16), SigIgn: state.ignored.toString(16) },
+    );
+  });
+}
