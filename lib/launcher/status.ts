@@ -15,6 +15,28 @@ import { poll } from "../_poll.ts";
 
 // How long a holder that does not show the lock in /proc is given to let it go.
 const EXIT_MS = 200;
+// How long an empty pidfile nobody holds is given to be taken: a start
+// creates it a moment before its daemon (or, with a restart policy, the
+// keeper shell) locks it.
+const STARTING_MS = 500;
+
+function isEmpty(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).size === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether an empty, unlocked pidfile is locked, filled or removed within STARTING_MS. */
+async function taken(path: string): Promise<boolean> {
+  if (!isEmpty(path)) return false;
+  return await poll(() => {
+    const state = probePidFile(path);
+    if (state.kind === "held") state.file.close();
+    return state.kind === "stale" && state.content === null && isEmpty(path) ? undefined : true;
+  }, STARTING_MS) ?? false;
+}
 
 /** The keeper's part of the content, for a daemon with a restart policy. */
 function keeperFields(content: PidFileContent | null): Partial<DaemonStatus> {
@@ -26,7 +48,7 @@ function keeperFields(content: PidFileContent | null): Partial<DaemonStatus> {
  * The daemon's status: running when a process holds the pidfile's lock,
  * stale when the pidfile exists but nobody holds it. A daemon that is
  * stopping cleanly is running until its lock is released and then not
- * running: never stale.
+ * running: never stale; nor is one that is starting.
  *
  * @throws {DaemonError} `BAD_OPTION` without a pidFile; `BAD_PIDFILE` or
  * `PERMISSION` when the pidfile cannot be read (status "unknown").
@@ -43,6 +65,7 @@ export async function daemonStatus(
       return { ...base, running: false, pid: null, startedAt: null, stale: false };
     }
     if (state.kind === "stale") {
+      if (state.content === null && attempt < 3 && await taken(pidFile)) continue;
       return {
         ...base,
         running: false,

@@ -154,44 +154,52 @@ for (const keeper of [false, true]) {
   });
 }
 
-seededTest(
-  "a status storm during start/stop cycles: never 1, and a running daemon's pid is always named",
-  async () => {
-    await using sb = new Sandbox();
-    const o = { behavior: "slow-stop", env: { FIXTURE_STOP_MS: "150" } };
-    const CALLERS = 6;
-    const TOTAL = 300;
-    const codes: Record<number, number> = {};
-    const failures: string[] = [];
-    let statuses = 0;
-    let stopping = 0;
-    let cycles = 0;
-    let done = false;
-    const caller = async () => {
-      while (!done) {
-        const out = await sb.run(["status", "--json"], o);
-        statuses++;
-        codes[out.code] = (codes[out.code] ?? 0) + 1;
-        const status = out.stdout === "" ? null : JSON.parse(out.stdout);
-        if (out.code !== 0 && out.code !== 3) failures.push(`exit ${out.code}: ${out.stdout}`);
-        if (out.code === 0 && typeof status?.pid !== "number") {
-          failures.push(`running without a pid: ${out.stdout}`);
+for (const keeper of [false, true]) {
+  seededTest(
+    `a status storm during start/stop cycles${
+      keeper ? " (keeper)" : ""
+    }: never 1, and a running daemon's pid is always named`,
+    async () => {
+      await using sb = new Sandbox();
+      const o = {
+        behavior: "slow-stop",
+        env: { FIXTURE_STOP_MS: "150" },
+        options: keeper ? { restart: "on-failure" } : {},
+      };
+      const CALLERS = 6;
+      const TOTAL = keeper ? 200 : 300;
+      const codes: Record<number, number> = {};
+      const failures: string[] = [];
+      let statuses = 0;
+      let stopping = 0;
+      let cycles = 0;
+      let done = false;
+      const caller = async () => {
+        while (!done) {
+          const out = await sb.run(["status", "--json"], o);
+          statuses++;
+          codes[out.code] = (codes[out.code] ?? 0) + 1;
+          const status = out.stdout === "" ? null : JSON.parse(out.stdout);
+          if (out.code !== 0 && out.code !== 3) failures.push(`exit ${out.code}: ${out.stdout}`);
+          if (out.code === 0 && typeof status?.pid !== "number") {
+            failures.push(`running without a pid: ${out.stdout}`);
+          }
+          if (status?.stopping) stopping++;
         }
-        if (status?.stopping) stopping++;
-      }
-    };
-    const cycle = async () => {
-      const deadline = performance.now() + 60_000;
-      while (statuses < TOTAL && performance.now() < deadline) {
-        await sb.start(o);
-        assert.equal((await sb.run(["stop"], o)).code, 0);
-        cycles++;
-      }
-      done = true;
-    };
-    await Promise.all([cycle(), ...Array.from({ length: CALLERS }, caller)]);
-    assert.ok(statuses >= TOTAL, `${statuses} status calls`);
-    assert.deepEqual(failures, []);
-    figure("status_storm", { statuses, cycles, codes, stopping });
-  },
-);
+      };
+      const cycle = async () => {
+        const deadline = performance.now() + 60_000;
+        while (statuses < TOTAL && performance.now() < deadline) {
+          await sb.start(o);
+          assert.equal((await sb.run(["stop"], o)).code, 0);
+          cycles++;
+        }
+        done = true;
+      };
+      await Promise.all([cycle(), ...Array.from({ length: CALLERS }, caller)]);
+      assert.ok(statuses >= TOTAL, `${statuses} status calls`);
+      assert.deepEqual(failures, []);
+      figure(`status_storm${keeper ? ".keeper" : ""}`, { statuses, cycles, codes, stopping });
+    },
+  );
+}
