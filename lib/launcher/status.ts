@@ -15,27 +15,42 @@ import { poll } from "../_poll.ts";
 
 // How long a holder that does not show the lock in /proc is given to let it go.
 const EXIT_MS = 200;
-// How long an empty pidfile nobody holds is given to be taken: a start
-// creates it a moment before its daemon (or, with a restart policy, the
-// keeper shell) locks it.
-const STARTING_MS = 500;
-
-function isEmpty(path: string): boolean {
-  try {
-    return Deno.lstatSync(path).size === 0;
-  } catch {
-    return false;
-  }
+/** Whether the pidfile is (still) there, unlocked, with nothing valid in it. */
+function unclaimed(path: string): boolean {
+  const state = probePidFile(path);
+  if (state.kind === "held") state.file.close();
+  return state.kind === "stale" && state.content === null;
 }
 
-/** Whether an empty, unlocked pidfile is locked, filled or removed within STARTING_MS. */
-async function taken(path: string): Promise<boolean> {
-  if (!isEmpty(path)) return false;
-  return await poll(() => {
-    const state = probePidFile(path);
-    if (state.kind === "held") state.file.close();
-    return state.kind === "stale" && state.content === null && isEmpty(path) ? undefined : true;
-  }, STARTING_MS) ?? false;
+/**
+ * Whether an unlocked pidfile that said nothing valid is claimed (locked,
+ * filled or removed) while it is empty and younger than `readyTimeout`: a
+ * start creates it a moment before its daemon (with a restart policy, the
+ * keeper shell) locks it, which can take a while on a loaded machine. One
+ * with text in it, or older, is not waited for.
+ */
+async function claimed(path: string, readyTimeout: number): Promise<boolean> {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.lstatSync(path);
+  } catch {
+    return true; // removed meanwhile: look again
+  }
+  // Looked at after the size: a holder locks before it writes, so text
+  // seen in a file that is still unlocked is not a holder's.
+  if (!unclaimed(path)) return true;
+  if (info.size !== 0 || info.mtime === null) return false;
+  const left = Math.min(readyTimeout, info.mtime.getTime() + readyTimeout - Date.now());
+  if (left <= 0) return false;
+  const empty = () => {
+    try {
+      return Deno.lstatSync(path).size === 0;
+    } catch {
+      return false;
+    }
+  };
+  return await poll(() => unclaimed(path) && empty() ? undefined : true, left, { max: 10 }) ??
+    false;
 }
 
 /** The keeper's part of the content, for a daemon with a restart policy. */
@@ -65,7 +80,9 @@ export async function daemonStatus(
       return { ...base, running: false, pid: null, startedAt: null, stale: false };
     }
     if (state.kind === "stale") {
-      if (state.content === null && attempt < 3 && await taken(pidFile)) continue;
+      if (state.content === null && attempt < 3 && await claimed(pidFile, options.readyTimeout)) {
+        continue;
+      }
       return {
         ...base,
         running: false,
