@@ -177,6 +177,9 @@ class Life {
     this.phase = "ready";
     this.#readyOnce = true;
     faultPoint("daemon-before-ready");
+    // Before anyone can hear of ready (the pidfile, the launcher): a stray
+    // signal sent the moment start returns must find its listener.
+    this.listenForStrays();
     this.lock?.update({ starting: false });
     // Logged first, so that a start that returns finds the line in the log.
     this.say("info", `started ${this.options.name} (pid ${Deno.pid})`);
@@ -186,8 +189,8 @@ class Life {
       mainPid: Deno.pid,
       startedAt: this.lock?.startedAt()?.toISOString() ?? null,
     });
+    faultPoint("daemon-after-ready");
     this.notify("READY=1");
-    this.listenForStrays();
     if (this.lock !== null || this.daemon) this.#watch();
   }
 

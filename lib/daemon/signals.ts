@@ -58,8 +58,9 @@ export interface SignalHandlers {
 /**
  * Installs the listeners for the signals that stop, reload and debug, for
  * the life of the process; returns a function that installs the rest, which
- * costs a few tenths of a millisecond the daemon can pay once it is ready
- * (until then, such a signal still ends it, and start says which).
+ * costs a few tenths of a millisecond the daemon pays as it becomes ready,
+ * before it says so (until then, such a signal still ends it, and start
+ * says which).
  */
 export function listenForSignals(handlers: SignalHandlers): () => void {
   Deno.addSignalListener("SIGINT", () => handlers.stop("SIGINT"));

@@ -2,7 +2,7 @@
 // running, ready daemon or nothing.
 
 import assert from "node:assert/strict";
-import { isAlive, processesWith, Sandbox, statOf, waitFor } from "../_helpers.ts";
+import { isAlive, processesWith, procState, Sandbox, statOf, waitFor } from "../_helpers.ts";
 import { figure, seededTest } from "./_seed.ts";
 
 const TRIALS = 20;
@@ -168,6 +168,22 @@ function sigCount(log: string, signal: string): number {
   return log.split(`${signal} received and ignored`).length - 1;
 }
 
+/** Waits for every stray signal to be logged `times` times; says which were not. */
+async function loggedEach(sb: Sandbox, times: number, main: number): Promise<void> {
+  try {
+    await waitFor(`each logged ${times} time(s)`, () => {
+      const log = sb.readLog();
+      return STRAY.every((s) => sigCount(log, s) === times);
+    });
+  } catch (err) {
+    const log = sb.readLog();
+    const missing = STRAY.filter((s) => sigCount(log, s) !== times);
+    throw new Error(
+      `${(err as Error).message}: not ${times}: ${missing}; daemon alive: ${isAlive(main)}\n${log}`,
+    );
+  }
+}
+
 for (const keeper of [false, true]) {
   Deno.test(`stray signals${keeper ? " to the keeper" : ""}, early and late: each logged and ignored; the daemon stops cleanly after`, async () => {
     await using sb = new Sandbox();
@@ -179,16 +195,10 @@ for (const keeper of [false, true]) {
     for (const signal of STRAY) Deno.kill(pid, signal);
     const sentMs = performance.now() - started;
     assert.ok(sentMs < EARLY_MS, `sent early (${sentMs} ms after start returned)`);
-    await waitFor("each logged once", () => {
-      const log = sb.readLog();
-      return STRAY.every((s) => sigCount(log, s) === 1);
-    });
+    await loggedEach(sb, 1, main);
     await late(main);
     for (const signal of STRAY) Deno.kill(pid, signal);
-    await waitFor("each logged twice", () => {
-      const log = sb.readLog();
-      return STRAY.every((s) => sigCount(log, s) === 2);
-    });
+    await loggedEach(sb, 2, main);
     assert.ok(isAlive(main) && isAlive(pid));
     const status = JSON.parse((await sb.run(["status", "--json"], o)).stdout);
     assert.equal(status.pid, pid);
@@ -359,3 +369,15 @@ for (const keeper of [false, true]) {
     );
   });
 }
+
+Deno.test("a stray signal the moment start has heard ready: logged and ignored, not a death", async () => {
+  await using sb = new Sandbox();
+  // The daemon stops itself right after it has told the launcher it is ready.
+  const pid = await sb.start({ env: { FIXTURE_FAULT: "daemon-after-ready" } });
+  await waitFor("the daemon stopped after ready", () => procState(pid) === "T");
+  for (const signal of STRAY) Deno.kill(pid, signal);
+  Deno.kill(pid, "SIGCONT");
+  await loggedEach(sb, 1, pid);
+  assert.ok(isAlive(pid));
+  assert.equal((await sb.run(["stop"])).code, 0);
+});
