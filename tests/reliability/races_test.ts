@@ -167,7 +167,7 @@ for (const keeper of [false, true]) {
         options: keeper ? { restart: "on-failure" } : {},
       };
       const CALLERS = 6;
-      const TOTAL = keeper ? 200 : 300;
+      const TOTAL = keeper ? 150 : 300;
       const codes: Record<number, number> = {};
       const failures: string[] = [];
       let statuses = 0;
