@@ -15,6 +15,7 @@ import { poll } from "../_poll.ts";
 
 // How long a holder that does not show the lock in /proc is given to let it go.
 const EXIT_MS = 200;
+
 /** Whether the pidfile is (still) there, unlocked, with nothing valid in it. */
 function unclaimed(path: string): boolean {
   const state = probePidFile(path);
