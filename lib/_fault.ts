@@ -12,6 +12,7 @@ export type FaultPoint =
   | "daemon-before-lock"
   | "daemon-after-lock"
   | "daemon-before-ready"
+  | "daemon-after-ready"
   | "stop-after-signal";
 
 /** Stops this process if the program armed `point`. */

@@ -9,6 +9,7 @@
 
 import { DaemonError } from "./errors.ts";
 import { portableOptions } from "./options.ts";
+import { launchDirectory } from "./_cwd.ts";
 import type { DaemonEntry } from "./daemon/run.ts";
 import type {
   DaemonOptions,
@@ -428,12 +429,13 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
   const options: ResolvedDaemonOptions = { ...cli.options, args: parsed.args };
   const print = <T>(result: T, line: (r: T) => string) =>
     sayResult(name, json ? JSON.stringify(result) : line(result));
+  const launchCwd = launchDirectory();
   const plan = {
     options,
     module: Deno.mainModule,
     args: parsed.args,
-    portable: portableOptions(cli.given, Deno.cwd()),
-    launchCwd: Deno.cwd(),
+    portable: portableOptions(cli.given, launchCwd),
+    launchCwd,
   };
 
   try {

@@ -21,6 +21,7 @@ import {
   type ScriptDescription,
 } from "./options.ts";
 import { KeeperChannel } from "./daemon/_channel.ts";
+import { launchDirectory } from "./_cwd.ts";
 import type { DaemonClass, DaemonMain, DaemonOptions } from "./types.ts";
 
 /** The token a controller set to ask this script for its options, or null. */
@@ -39,7 +40,7 @@ function describe(token: string, given: DaemonOptions | null, err?: unknown): ne
   let description: ScriptDescription;
   if (given !== null) {
     description = {
-      options: { ...portableOptions(given, Deno.cwd()), denoArgs: given.denoArgs },
+      options: { ...portableOptions(given, launchDirectory()), denoArgs: given.denoArgs },
     };
   } else {
     const e = err instanceof DaemonError ? err : new DaemonError("START_FAILED", String(err));
@@ -132,7 +133,7 @@ export async function daemonize(
     // The daemon's arguments are the program's own (start passed only
     // those); on the command line they come after `--`.
     const resolved = resolveOptions(given, {
-      cwd: spec?.cwd ?? Deno.cwd(),
+      cwd: spec?.cwd ?? launchDirectory(),
       mainModule: Deno.mainModule,
       args: spec === null ? [] : Deno.args,
     });

@@ -211,8 +211,10 @@ export interface DaemonInstance {
 export type DaemonClass = new () => DaemonInstance;
 
 /**
- * Options of a daemon. Paths are resolved against the directory the command
- * was run from. The README's options table gives, for each, the Python
+ * Options of a daemon. Relative paths are resolved against the directory the
+ * command was run from, as it was reached (the shell's `PWD` when it names
+ * that directory, so `current -> releases/v2` keeps naming the same files).
+ * The README's options table gives, for each, the Python
  * `Daemon` argument it replaces.
  *
  * @example

@@ -48,6 +48,7 @@ function fresh(pid: number): PidFileContent {
 export type PathCheck =
   | { kind: "ok" }
   | { kind: "restored"; was: "missing" | "replaced" | "foreign" }
+  | { kind: "busy" }
   | { kind: "taken"; by: number | null }
   | { kind: "error"; message: string };
 
@@ -213,8 +214,9 @@ export class PidFileLock {
   /**
    * Looks at the path and mends it: restores a removed or replaced pidfile
    * (taking the lock on the new file), or reports that another daemon holds
-   * the file now at the path. Under a keeper that has gone away, takes the
-   * lock itself.
+   * the file now at the path (`busy` when another program holds a lock on
+   * it that is not a daemon's: look again later). Under a keeper that has
+   * gone away, takes the lock itself.
    */
   check(): PathCheck {
     const keeperGone = !this.#own && Deno.ppid !== this.#content.pid;
@@ -238,10 +240,16 @@ export class PidFileLock {
     } catch (err) {
       return { kind: "error", message: err instanceof Error ? err.message : String(err) };
     }
-    if (!file.tryLockSync(true) || !isCurrent(file, this.path)) {
+    const locked = file.tryLockSync(true);
+    if (!locked || !isCurrent(file, this.path)) {
       const by = readPidFile(file)?.pid ?? null;
+      // Not another daemon: the path changed again meanwhile, a reader holds
+      // a shared lock (`flock -s`, a status), or someone holds for a moment
+      // a file that still names this daemon (a stop taking a copy for a
+      // stale pidfile). A daemon of ours writes its own pid once it locks.
+      const busy = locked || isFree(file) || by === this.#content.pid;
       if (file !== this.#file) file.close();
-      return { kind: "taken", by };
+      return busy ? { kind: "busy" } : { kind: "taken", by };
     }
     if (file !== this.#file) this.#file.close();
     this.#file = file;

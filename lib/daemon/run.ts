@@ -177,6 +177,9 @@ class Life {
     this.phase = "ready";
     this.#readyOnce = true;
     faultPoint("daemon-before-ready");
+    // Before anyone can hear of ready (the pidfile, the launcher): a stray
+    // signal sent the moment start returns must find its listener.
+    this.listenForStrays();
     this.lock?.update({ starting: false });
     // Before start returns: the rest of the signals are handled by then.
     this.listenForStrays();
@@ -188,6 +191,7 @@ class Life {
       mainPid: Deno.pid,
       startedAt: this.lock?.startedAt()?.toISOString() ?? null,
     });
+    faultPoint("daemon-after-ready");
     this.notify("READY=1");
     if (this.lock !== null || this.daemon) this.#watch();
   }
@@ -271,6 +275,7 @@ class Life {
   // The path must keep naming the locked file: someone may delete or replace
   // it (tmp cleaners, config management). A blocked SIGUSR1 is noticed here.
   #watch(): void {
+    let busy = false;
     const timer = setInterval(() => {
       if (this.phase === "exiting") return clearInterval(timer);
       if (!this.#usr1Logged && this.daemon && usr1Pending()) {
@@ -278,8 +283,17 @@ class Life {
         this.say("warn", "SIGUSR1 received and ignored: it is blocked in this daemon");
       }
       const seen = this.lock?.check();
+      if (seen?.kind !== "busy") busy = false;
       if (seen === undefined || seen.kind === "ok") return;
-      if (seen.kind === "restored") {
+      if (seen.kind === "busy") {
+        if (!busy) {
+          this.say(
+            "warn",
+            `pidFile "${this.options.pidFile}" was replaced, and another program holds a lock on the new file; restoring it once that lock goes`,
+          );
+        }
+        busy = true;
+      } else if (seen.kind === "restored") {
         this.say(
           "warn",
           `pidFile "${this.options.pidFile}" was ${

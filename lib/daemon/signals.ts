@@ -9,12 +9,15 @@
  * - SIGUSR1: logged and ignored, unless `sigusr1: "inspector"` (Deno opens
  *   the V8 inspector on it).
  * - SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT, SIGXCPU,
- *   SIGXFSZ, SIGABRT, SIGTRAP: their default would end the daemon without a word;
- *   they are logged and otherwise ignored, so a program that listens for
- *   one of them itself still gets it.
+ *   SIGXFSZ, SIGABRT, SIGTRAP, SIGSYS: their default would end the daemon
+ *   without a word; they are logged and otherwise ignored, so a program that
+ *   listens for one of them itself still gets it.
  *
- * SIGPIPE is ignored (Deno's default). Real-time signals cannot be caught in
- * Deno and still end the process.
+ * SIGPIPE is ignored (Deno's default). SIGSEGV, SIGILL and SIGFPE cannot be
+ * listened for in Deno, and SIGBUS is left alone (a handler that returns
+ * would run a real bus error again forever); sent with kill, SIGSEGV and
+ * SIGBUS do not end a Deno process. Real-time signals cannot be caught in
+ * Deno and still end the process; the keeper logs such a death.
  *
  * @module
  */
@@ -34,6 +37,7 @@ export const STRAY_SIGNALS = [
   "SIGXFSZ",
   "SIGABRT",
   "SIGTRAP",
+  "SIGSYS",
 ] as const;
 
 /** A signal that stops the daemon. */
@@ -54,9 +58,9 @@ export interface SignalHandlers {
 /**
  * Installs the listeners for the signals that stop, reload and debug, for
  * the life of the process; returns a function that installs the rest, which
- * costs a few tenths of a millisecond the daemon can pay once main is up,
- * before it says it is ready (until then, such a signal still ends it, and
- * start says which).
+ * costs a few tenths of a millisecond the daemon pays as it becomes ready,
+ * before it says so (until then, such a signal still ends it, and start
+ * says which).
  */
 export function listenForSignals(handlers: SignalHandlers): () => void {
   Deno.addSignalListener("SIGINT", () => handlers.stop("SIGINT"));

@@ -50,7 +50,7 @@ export const KEEPER = String.raw`
 mask=$1 in=$2 out=$3 nonce=$4 policy=$5 delay=$6 max=$7 pidfile=$8 lockid=$9
 umask "$mask"
 stops="TERM INT QUIT"
-others="USR1 USR2 ALRM VTALRM PROF IO PWR 16 XCPU XFSZ ABRT TRAP"
+others="USR1 USR2 ALRM VTALRM PROF IO PWR 16 XCPU XFSZ ABRT TRAP SYS"
 
 # A caller's ignored or blocked signals survive exec, and a shell cannot trap
 # a signal that was ignored when it started: start again with defaults.

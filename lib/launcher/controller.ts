@@ -13,6 +13,7 @@ import {
   portableOptions,
   resolveOptions,
 } from "../options.ts";
+import { launchDirectory } from "../_cwd.ts";
 import type {
   DaemonOptions,
   DaemonStatus,
@@ -115,7 +116,7 @@ export class Daemon {
           "so set onReload (or a class's reload) in the script itself",
       );
     }
-    const cwd = Deno.cwd();
+    const cwd = launchDirectory();
     this.#module = module instanceof URL
       ? module.href
       : /^[a-z][a-z0-9+.-]+:/i.test(module)

@@ -2,7 +2,7 @@
 // FIFOs and directories others can write: refused, targets unchanged.
 
 import assert from "node:assert/strict";
-import { processesWith, Sandbox } from "../_helpers.ts";
+import { isAlive, type Output, processesWith, Sandbox, usePackage, waitFor } from "../_helpers.ts";
 import { figure } from "./_seed.ts";
 
 type Option = "pidFile" | "logFile" | "stdout" | "stderr";
@@ -98,4 +98,114 @@ Deno.test("files are created with the umask applied and are never world-writable
     for (const name of ["app.pid", "app.log", "out.txt"]) assert.equal(mode(name) & 0o002, 0);
     await sb.run(["stop"], { options });
   }
+});
+
+// A user's project: app.ts (relative or script-relative paths) beside a
+// deno.json that maps the package and has start/stop/status tasks.
+function project(dir: string, paths: "relative" | "script"): void {
+  Deno.mkdirSync(dir, { recursive: true });
+  usePackage(dir);
+  const config = JSON.parse(Deno.readTextFileSync(`${dir}/deno.json`));
+  config.tasks = Object.fromEntries(
+    ["start", "stop", "status", "restart"].map((c) => [c, `deno run -A app.ts ${c}`]),
+  );
+  Deno.writeTextFileSync(`${dir}/deno.json`, JSON.stringify(config, null, 2));
+  const path = (file: string) =>
+    paths === "relative" ? `"${file}"` : `new URL("${file}", import.meta.url).pathname`;
+  Deno.writeTextFileSync(
+    `${dir}/app.ts`,
+    `import { daemonize } from "@daemonize/daemon";
+await daemonize(async ({ signal, logger }) => {
+  logger.info("up from {module}", { module: import.meta.url });
+  await new Promise((resolve) => signal.addEventListener("abort", resolve));
+}, { name: "app", pidFile: ${path("app.pid")}, logFile: ${path("app.log")} });
+`,
+  );
+}
+
+/** Runs `args` in `cwd` as a shell would: PWD is the path the user typed. */
+async function shell(sb: Sandbox, cwd: string, args: string[]): Promise<Output> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    env: { ...sb.envMarker(), PWD: cwd, NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+function switchLink(link: string, target: string): void {
+  // As deploy tools do: a new link renamed over the old one.
+  Deno.symlinkSync(target, `${link}.new`);
+  Deno.renameSync(`${link}.new`, link);
+}
+
+const pidOf = (out: Output) =>
+  Number(/(?:started|running) \S+ \(pid (\d+)\)/.exec(out.stdout)?.[1]);
+
+for (const wait of [false, true]) {
+  Deno.test(
+    `symlinked deploy, relative pidFile: restart from current/ after switching it${
+      wait ? ", once the daemon has followed the link" : " at once"
+    }: one daemon, the new release's`,
+    async () => {
+      await using sb = new Sandbox();
+      for (const v of ["v1", "v2"]) project(sb.path(`releases/${v}`), "relative");
+      const current = sb.path("current");
+      Deno.symlinkSync("releases/v1", current);
+      const start = await shell(sb, current, ["run", "-A", "app.ts", "start"]);
+      assert.equal(start.code, 0, start.stderr);
+      const first = pidOf(start);
+      assert.ok(sb.exists("releases/v1/app.pid"));
+
+      switchLink(current, "releases/v2");
+      if (wait) {
+        // The daemon's pidfile path (current/app.pid) now names v2's file:
+        // it restores its pidfile there.
+        await waitFor("the daemon to follow the link", () => sb.exists("releases/v2/app.pid"));
+      }
+      const t0 = performance.now();
+      const restart = await shell(sb, current, ["run", "-A", "app.ts", "restart"]);
+      assert.equal(restart.code, 0, restart.stderr);
+      const second = pidOf(restart);
+      if (wait) assert.match(restart.stdout, new RegExp(`stopped app \\(pid ${first}\\)`));
+      await waitFor("one daemon", () => {
+        const left = processesWith(sb.marker);
+        return left.length === 1 && left[0] === second;
+      }, 2000);
+      const settledMs = performance.now() - t0;
+      assert.equal(isAlive(first), false);
+      assert.match(sb.readLog("releases/v2/app.log"), /up from file:\/\/.*\/v2\/app\.ts/);
+      const status = await shell(sb, current, ["run", "-A", "app.ts", "status", "--json"]);
+      assert.equal(JSON.parse(status.stdout).pid, second);
+      assert.equal((await shell(sb, current, ["run", "-A", "app.ts", "stop"])).code, 0);
+      assert.deepEqual(processesWith(sb.marker), []);
+      figure(`paths.symlinked_deploy${wait ? ".followed" : ".at_once"}_ms`, Math.round(settledMs));
+    },
+  );
+}
+
+Deno.test("started from a subdirectory or with deno task: status from the project root finds it", async () => {
+  await using sb = new Sandbox();
+  const cases: [string, "relative" | "script", string[]][] = [
+    ["script-relative paths, deno run from sub/", "script", ["run", "-A", "../app.ts", "start"]],
+    ["script-relative paths, deno task from sub/", "script", ["task", "start"]],
+    ["relative paths, deno task from sub/", "relative", ["task", "start"]],
+  ];
+  for (const [what, paths, command] of cases) {
+    const root = sb.path(what.replace(/\W+/g, "-"));
+    project(root, paths);
+    Deno.mkdirSync(`${root}/sub`);
+    const start = await shell(sb, `${root}/sub`, command);
+    assert.equal(start.code, 0, `${what}: ${start.stderr}`);
+    const status = await shell(sb, root, ["run", "-A", "app.ts", "status", "--json"]);
+    assert.equal(status.code, 0, `${what}: ${status.stdout}`);
+    assert.equal(JSON.parse(status.stdout).pid, pidOf(start), what);
+    assert.equal((await shell(sb, root, ["task", "stop"])).code, 0);
+  }
+  assert.deepEqual(processesWith(sb.marker), []);
 });

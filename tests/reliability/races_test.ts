@@ -116,3 +116,90 @@ seededTest(
     figure("interleave.status_running_reports", reported.length);
   },
 );
+
+for (const keeper of [false, true]) {
+  Deno.test(`start during a slow stop${keeper ? " (keeper)" : ""}: it waits for that daemon to be gone, then starts one`, async () => {
+    await using sb = new Sandbox();
+    const o = {
+      behavior: "slow-stop",
+      env: { FIXTURE_STOP_MS: "800" },
+      options: keeper ? { restart: "on-failure" } : {},
+    };
+    const first = await sb.start(o);
+    const firstMain = processesWith(sb.marker);
+    const stopping = sb.command(["stop", "--json"], o).spawn();
+    await waitFor("the daemon to be stopping", () => sb.readLog().includes("stopping slowly"));
+    const start = await sb.run(["start", "--json"], o);
+    const stop = await stopping.output();
+    assert.equal(stop.code, 0, new TextDecoder().decode(stop.stderr));
+    const stopped = JSON.parse(new TextDecoder().decode(stop.stdout));
+    assert.equal(stopped.stoppedPid, first);
+    assert.equal(stopped.killed, false);
+    assert.equal(start.code, 0, start.stderr);
+    const started = JSON.parse(start.stdout);
+    assert.equal(
+      started.alreadyRunning,
+      false,
+      `a new daemon, not "already running": ${start.stdout}`,
+    );
+    assert.notEqual(started.pid, first);
+    // After both commands: exactly one daemon, the new one.
+    assert.equal(isAlive(first), false);
+    const now = processesWith(sb.marker);
+    assert.equal(now.length, 1, `one daemon: ${now}`);
+    assert.ok(!firstMain.includes(now[0]));
+    const status = JSON.parse((await sb.run(["status", "--json"], o)).stdout);
+    assert.equal(status.pid, started.pid);
+    assert.equal((await sb.run(["stop"], o)).code, 0);
+  });
+}
+
+for (const keeper of [false, true]) {
+  seededTest(
+    `a status storm during start/stop cycles${
+      keeper ? " (keeper)" : ""
+    }: never 1, and a running daemon's pid is always named`,
+    async () => {
+      await using sb = new Sandbox();
+      const o = {
+        behavior: "slow-stop",
+        env: { FIXTURE_STOP_MS: "150" },
+        options: keeper ? { restart: "on-failure" } : {},
+      };
+      const CALLERS = 6;
+      const TOTAL = keeper ? 150 : 300;
+      const codes: Record<number, number> = {};
+      const failures: string[] = [];
+      let statuses = 0;
+      let stopping = 0;
+      let cycles = 0;
+      let done = false;
+      const caller = async () => {
+        while (!done) {
+          const out = await sb.run(["status", "--json"], o);
+          statuses++;
+          codes[out.code] = (codes[out.code] ?? 0) + 1;
+          const status = out.stdout === "" ? null : JSON.parse(out.stdout);
+          if (out.code !== 0 && out.code !== 3) failures.push(`exit ${out.code}: ${out.stdout}`);
+          if (out.code === 0 && typeof status?.pid !== "number") {
+            failures.push(`running without a pid: ${out.stdout}`);
+          }
+          if (status?.stopping) stopping++;
+        }
+      };
+      const cycle = async () => {
+        const deadline = performance.now() + 60_000;
+        while (statuses < TOTAL && performance.now() < deadline) {
+          await sb.start(o);
+          assert.equal((await sb.run(["stop"], o)).code, 0);
+          cycles++;
+        }
+        done = true;
+      };
+      await Promise.all([cycle(), ...Array.from({ length: CALLERS }, caller)]);
+      assert.ok(statuses >= TOTAL, `${statuses} status calls`);
+      assert.deepEqual(failures, []);
+      figure(`status_storm${keeper ? ".keeper" : ""}`, { statuses, cycles, codes, stopping });
+    },
+  );
+}

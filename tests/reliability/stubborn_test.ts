@@ -4,7 +4,7 @@
 // pidfile, and the log must say what happened, in order.
 
 import assert from "node:assert/strict";
-import { isAlive, procState, Sandbox, waitFor } from "../_helpers.ts";
+import { isAlive, processesWith, procState, Sandbox, statOf, waitFor } from "../_helpers.ts";
 import { figure } from "./_seed.ts";
 
 const STOP_TIMEOUT = 500;
@@ -160,4 +160,73 @@ for (const [behavior, reason] of selfEnding) {
     assert.equal(stop.stdout.trim(), "not running");
     assert.equal((await sb.run(["status"], o)).code, 3);
   });
+}
+
+/** Pids of live processes that have `path` open. */
+function openers(path: string): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      for (const fd of Deno.readDirSync(`/proc/${pid}/fd`)) {
+        if (Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`) === path) found.push(pid);
+      }
+    } catch { /* gone, or not ours to read */ }
+  }
+  return found.filter(isAlive);
+}
+
+for (const keeper of [false, true]) {
+  for (const stubborn of [false, true]) {
+    const what = stubborn ? "a child that ignores SIGTERM" : "a `sleep 1000` it spawned";
+    Deno.test(`stop ends the daemon's process group${keeper ? " (keeper)" : ""}: ${what} is gone when stop returns`, async () => {
+      await using sb = new Sandbox();
+      const o = {
+        behavior: "children",
+        options: { stopTimeout: STOP_TIMEOUT, ...(keeper ? { restart: "on-failure" } : {}) },
+        env: stubborn ? { FIXTURE_STUBBORN_CHILD: "1" } : {} as Record<string, string>,
+      };
+      const pid = await sb.start(o);
+      const children: number[] = await waitFor("the children", () => {
+        try {
+          return JSON.parse(Deno.readTextFileSync(sb.path("children.json")));
+        } catch {
+          return null;
+        }
+      });
+      sb.extraPids.push(...children);
+      const [daemon] = processesWith(sb.marker);
+      for (const child of children) {
+        assert.ok(isAlive(child));
+        assert.equal(statOf(child)[2], statOf(daemon)[2], "the child is in the daemon's group");
+      }
+      const t0 = performance.now();
+      const stop = await sb.run(["stop", "--json"], o);
+      const took = performance.now() - t0;
+      assert.equal(stop.code, 0, stop.stderr);
+      const result = JSON.parse(stop.stdout);
+      assert.equal(result.stoppedPid, pid);
+      assert.equal(result.killed, false, "the daemon itself ended on SIGTERM");
+      for (const child of children) assert.equal(isAlive(child), false, `child ${child} is gone`);
+      assert.deepEqual(openers(sb.logFile), [], "nothing holds the log file open");
+      assert.deepEqual(processesWith(sb.marker, true), []);
+      if (stubborn) {
+        assert.ok(took >= STOP_TIMEOUT, `SIGKILL at stopTimeout, not before (${took} ms)`);
+        assert.match(
+          sb.readLog(),
+          new RegExp(
+            `SIGKILL to what was left of the daemon's process group after stopTimeout \\(pids [^)]*\\b${
+              children[1]
+            }\\b`,
+          ),
+        );
+      }
+      assert.ok(took < STOP_TIMEOUT + 1000, `stop took ${took} ms`);
+      figure(
+        `children${keeper ? ".keeper" : ""}${stubborn ? ".stubborn" : ""}.stop_ms`,
+        Math.round(took),
+      );
+    });
+  }
 }
