@@ -3,9 +3,22 @@
 // the arguments stay exactly the program's own.
 
 import { DaemonError } from "./errors.ts";
-import type { PortableOptions } from "./options.ts";
+import type { PortableOptions } from "./_portable.ts";
 
 export const LAUNCH_ENV = "DAEMONIZE_LAUNCH";
+
+/**
+ * Set, to a token, in the environment of a daemon script that a
+ * `Daemon` controller runs to learn the script's own options:
+ * `daemonize` then prints one line, the token and a JSON
+ * {@linkcode ScriptDescription}, and exits without running any command.
+ */
+export const DESCRIBE_ENV = "DAEMONIZE_DESCRIBE";
+
+/** What a script says about itself when asked to describe. */
+export type ScriptDescription =
+  | { options: PortableOptions & { denoArgs?: string[] } }
+  | { error: { code: string; message: string } };
 
 export interface LaunchSpec {
   /** The directory the launcher ran in: the base for the module's own relative paths. */

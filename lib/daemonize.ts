@@ -10,16 +10,15 @@ import { reportError, runCommandLine } from "./cli.ts";
 import { toTarget } from "./decorator.ts";
 import { loadModule } from "./_module.ts";
 import { DaemonError } from "./errors.ts";
-import { type LaunchSpec, takeLaunchSpec } from "./_launch.ts";
 import {
-  assertDenoVersion,
   DESCRIBE_ENV,
-  layOver,
-  moduleStem,
-  portableOptions,
-  resolveOptions,
+  type LaunchSpec,
   type ScriptDescription,
-} from "./options.ts";
+  takeLaunchSpec,
+} from "./_launch.ts";
+import { moduleStem, resolveOptions } from "./options.ts";
+import { layOver, portableOptions } from "./_portable.ts";
+import { assertDenoVersion } from "./_version.ts";
 import { KeeperChannel } from "./daemon/_channel.ts";
 import { launchDirectory } from "./_cwd.ts";
 import type { DaemonClass, DaemonMain, DaemonOptions } from "./types.ts";

@@ -17,42 +17,6 @@ import type {
   RestartPolicy,
 } from "./types.ts";
 
-/**
- * The oldest Deno the library runs on: older ones lack `FsFile.tryLockSync`
- * (checked: 2.6.8 fails, 2.7.1 works; 2.7.0 is not on npm to try).
- */
-export const MIN_DENO = "2.7.1";
-
-/**
- * Throws `UNSUPPORTED` on a Deno older than {@linkcode MIN_DENO}: a version
- * compare, cheap enough to come before anything else.
- */
-export function assertDenoVersion(version: string = Deno.version.deno): void {
-  const have = version.split(/[.+-]/, 3).map(Number);
-  const need = MIN_DENO.split(".").map(Number);
-  for (let i = 0; i < need.length; i++) {
-    if (have[i] === need[i]) continue;
-    if (have[i] > need[i]) return;
-    throw new DaemonError(
-      "UNSUPPORTED",
-      `@daemonize/daemon needs Deno ${MIN_DENO} or newer, and this is Deno ${version}; upgrade Deno (deno upgrade)`,
-    );
-  }
-}
-
-/**
- * Set, to a token, in the environment of a daemon script that a
- * {@linkcode Daemon} controller runs to learn the script's own options:
- * `daemonize` then prints one line, the token and a JSON
- * {@linkcode ScriptDescription}, and exits without running any command.
- */
-export const DESCRIBE_ENV = "DAEMONIZE_DESCRIBE";
-
-/** What a script says about itself when asked to describe. */
-export type ScriptDescription =
-  | { options: PortableOptions & { denoArgs?: string[] } }
-  | { error: { code: string; message: string } };
-
 /** Where output goes when it goes nowhere. */
 export const NULL_DEVICE = Deno.build.os === "windows" ? "NUL" : "/dev/null";
 // setTimeout fires at once for delays that do not fit in 32 bits.
@@ -313,50 +277,6 @@ export function resolveOptions(
     maxRestarts,
     sigusr1,
   };
-}
-
-/**
- * `launcher`'s options laid over `own` (the script's): the launcher's win,
- * but variables in `env` are merged, so a controller's env adds to the
- * script's rather than replacing it.
- */
-export function layOver(own: DaemonOptions, launcher: DaemonOptions): DaemonOptions {
-  const merged = { ...own, ...launcher };
-  if (own.env !== undefined && launcher.env !== undefined) {
-    merged.env = { ...own.env, ...launcher.env };
-  }
-  return merged;
-}
-
-/** The options a launcher hands to the daemon it starts: what JSON can carry. */
-export type PortableOptions = Omit<
-  DaemonOptions,
-  "onReload" | "logSinks" | "args" | "denoArgs"
->;
-
-/**
- * The options given explicitly, with every path made absolute against `cwd`,
- * ready to travel to the re-executed daemon, which lays them over its own.
- */
-export function portableOptions(
-  options: DaemonOptions,
-  cwd: string,
-): PortableOptions {
-  const out: PortableOptions = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (
-      value === undefined || key === "onReload" || key === "logSinks" || key === "args" ||
-      key === "denoArgs"
-    ) {
-      continue;
-    }
-    const isPath = key === "pidFile" || key === "logFile" || key === "stdout" ||
-      key === "stderr" || key === "stdin" || key === "cwd";
-    Object.assign(out, {
-      [key]: isPath && typeof value === "string" && value !== "" ? absolutePath(value, cwd) : value,
-    });
-  }
-  return out;
 }
 
 /** Throws `BAD_OPTION` unless a pidfile is set: start, stop and status need one. */

@@ -3,8 +3,8 @@
 // one JSON object whatever happens.
 
 import assert from "node:assert/strict";
-import { type Invocation, type Mistake, parseCommandLine } from "../lib/cli.ts";
-import { assertDenoVersion, MIN_DENO } from "../lib/options.ts";
+import { type Invocation, type Mistake, parseCommandLine } from "../lib/_argv.ts";
+import { assertDenoVersion, MIN_DENO } from "../lib/_version.ts";
 import { DaemonError } from "../mod.ts";
 import { type Output, processesWith, Sandbox, waitFor } from "./_helpers.ts";
 

@@ -2,7 +2,8 @@
 // accepts one pid and nothing else.
 
 import assert from "node:assert/strict";
-import { absolutePath, moduleStem, portableOptions, resolveOptions } from "../lib/options.ts";
+import { absolutePath, moduleStem, resolveOptions } from "../lib/options.ts";
+import { portableOptions } from "../lib/_portable.ts";
 import { DaemonError } from "../mod.ts";
 
 const base = { cwd: "/srv/app", mainModule: "file:///srv/app/worker.ts", args: [] };

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { LAUNCH_ENV } from "../lib/_launch.ts";
-import { DESCRIBE_ENV } from "../lib/options.ts";
+import { DESCRIBE_ENV } from "../lib/_launch.ts";
 import { Sandbox } from "./_helpers.ts";
 
 const LIB = new URL("../lib/", import.meta.url).href;
@@ -16,7 +16,7 @@ const NAMES = ["read", "write", "net", "env", "sys", "run", "ffi", "import"];
 const PROBE = `
 import { missingRunGrants, permissionFlags } from "${LIB}launcher/_permissions.ts";
 import { LAUNCH_ENV } from "${LIB}_launch.ts";
-import { DESCRIBE_ENV } from "${LIB}options.ts";
+import { DESCRIBE_ENV } from "${LIB}_launch.ts";
 const { denoArgs, commands } = JSON.parse(Deno.args[0]);
 const grants = Object.fromEntries(${JSON.stringify(NAMES)}.map((name) => {
   const status = Deno.permissions.querySync({ name });

@@ -4,7 +4,7 @@
 // only the module and its pidfile, it manages the daemon the script defines.
 
 import { DaemonError, type DaemonErrorCode } from "../errors.ts";
-import { DESCRIBE_ENV, type ScriptDescription } from "../options.ts";
+import { DESCRIBE_ENV, type ScriptDescription } from "../_launch.ts";
 import type { DaemonOptions } from "../types.ts";
 import { missingRunGrants, permissionFlags } from "./_permissions.ts";
 

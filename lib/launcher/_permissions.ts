@@ -6,8 +6,7 @@
 // get more than its launcher had.
 
 import { DaemonError } from "../errors.ts";
-import { LAUNCH_ENV } from "../_launch.ts";
-import { DESCRIBE_ENV } from "../options.ts";
+import { DESCRIBE_ENV, LAUNCH_ENV } from "../_launch.ts";
 import { SHELL } from "./_shell.ts";
 
 const NAMES = ["read", "write", "net", "env", "sys", "run", "ffi", "import"] as const;

@@ -6,13 +6,9 @@
  */
 
 import { DaemonError, type DaemonErrorCode } from "../errors.ts";
-import {
-  absolutePath,
-  assertDenoVersion,
-  layOver,
-  portableOptions,
-  resolveOptions,
-} from "../options.ts";
+import { absolutePath, resolveOptions } from "../options.ts";
+import { layOver, portableOptions } from "../_portable.ts";
+import { assertDenoVersion } from "../_version.ts";
 import { launchDirectory } from "../_cwd.ts";
 import type {
   DaemonOptions,

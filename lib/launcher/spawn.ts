@@ -13,7 +13,7 @@
 import { DaemonError, type DaemonErrorCode } from "../errors.ts";
 import { faultPoint } from "../_fault.ts";
 import { LAUNCH_ENV, type LaunchSpec } from "../_launch.ts";
-import type { PortableOptions } from "../options.ts";
+import type { PortableOptions } from "../_portable.ts";
 import { within } from "../_time.ts";
 import type { ResolvedDaemonOptions } from "../types.ts";
 import { openOwnFile } from "../_safe_open.ts";
