@@ -66,6 +66,21 @@ export interface PidFileContent {
   gaveUp: boolean;
 }
 
+/** The content of a plain daemon's pidfile: its pid, starting or ready. */
+export function pidFileContent(pid: number, starting: boolean): PidFileContent {
+  return {
+    pid,
+    startedAt: null,
+    starting,
+    stopping: false,
+    keeper: false,
+    main: null,
+    restarts: 0,
+    lastExit: null,
+    gaveUp: false,
+  };
+}
+
 function pidOf(text: string): number | null {
   if (!/^\d{1,7}$/.test(text)) return null;
   const pid = Number(text);
@@ -78,21 +93,10 @@ function pidOf(text: string): number | null {
  * file).
  */
 export function parsePidFile(text: string): PidFileContent | null {
-  const content: PidFileContent = {
-    pid: 0,
-    startedAt: null,
-    starting: false,
-    stopping: false,
-    keeper: false,
-    main: null,
-    restarts: 0,
-    lastExit: null,
-    gaveUp: false,
-  };
   const newline = text.indexOf("\n");
   const pid = pidOf(newline < 0 ? text : text.slice(0, newline));
   if (pid === null) return null;
-  content.pid = pid;
+  const content = pidFileContent(pid, false);
   const rest = newline < 0 ? null : text.slice(newline + 1);
   if (rest === null) content.starting = true;
   else if (rest === "\n") content.stopping = true;

@@ -16,6 +16,7 @@ import {
   isFree,
   PIDFILE_ROLE,
   type PidFileContent,
+  pidFileContent,
   readPidFile,
   reloadAnswerPath,
 } from "../pidfile.ts";
@@ -28,20 +29,6 @@ const ANSWER_MS = 5000;
 
 function open(path: string): Deno.FsFile {
   return openOwnFile(path, PIDFILE_ROLE, { read: true, write: true, create: true })!;
-}
-
-function fresh(pid: number): PidFileContent {
-  return {
-    pid,
-    startedAt: null,
-    starting: true,
-    stopping: false,
-    keeper: false,
-    main: null,
-    restarts: 0,
-    lastExit: null,
-    gaveUp: false,
-  };
 }
 
 /** What a look at the pidfile's path found. */
@@ -97,7 +84,7 @@ export class PidFileLock {
           file.close();
           return undefined;
         }
-        const lock = new PidFileLock(file, path, fresh(pid), true);
+        const lock = new PidFileLock(file, path, pidFileContent(pid, true), true);
         lock.#write();
         return lock;
       }
@@ -130,7 +117,7 @@ export class PidFileLock {
         `pidFile "${path}" is not the file the keeper locked; it was removed or replaced during the start`,
       );
     }
-    const content = readPidFile(file) ?? { ...fresh(Deno.ppid), keeper: true };
+    const content = readPidFile(file) ?? { ...pidFileContent(Deno.ppid, true), keeper: true };
     const lock = new PidFileLock(file, path, { ...content, main: pid }, false);
     lock.#write();
     return lock;

@@ -14,10 +14,14 @@ export interface ProgramRef {
   module: string;
   /** The program's own arguments (its `ctx.args`). */
   args: readonly string[];
-  options: ResolvedDaemonOptions;
+  /** Extra `deno run` flags (the `denoArgs` option). */
+  denoArgs: readonly string[];
 }
 
-/** The Deno command that runs the program again. */
+/**
+ * The Deno command that runs the program again, with this process's
+ * permission grants rebuilt (lib/launcher/_permissions.ts).
+ */
 export function denoCommand(program: ProgramRef): string[] {
   const exec = Deno.execPath();
   if (Deno.build.standalone) {
@@ -25,7 +29,7 @@ export function denoCommand(program: ProgramRef): string[] {
     if (program.module !== Deno.mainModule) {
       throw new DaemonError(
         "UNSUPPORTED",
-        `a compiled program can start only itself, not ${program.module}`,
+        `a compiled program can run only itself, not ${program.module}`,
       );
     }
     return [exec, ...program.args];
@@ -34,8 +38,8 @@ export function denoCommand(program: ProgramRef): string[] {
     exec,
     "run",
     "--no-prompt",
-    ...permissionFlags(program.options.denoArgs),
-    ...program.options.denoArgs,
+    ...permissionFlags(program.denoArgs),
+    ...program.denoArgs,
     program.module,
     ...program.args,
   ];

@@ -6,7 +6,8 @@
 import { DaemonError, type DaemonErrorCode } from "../errors.ts";
 import { DESCRIBE_ENV, type ScriptDescription } from "../_launch.ts";
 import type { DaemonOptions } from "../types.ts";
-import { missingRunGrants, permissionFlags } from "./_permissions.ts";
+import { missingRunGrants } from "./_permissions.ts";
+import { denoCommand } from "./_command.ts";
 
 const TAIL_LINES = 20;
 const LAST_WORDS_MS = 100;
@@ -63,27 +64,10 @@ function collect(stream: ReadableStream<Uint8Array>) {
   };
 }
 
+// No arguments: should describe mode ever go unnoticed, the script then
+// finds no command to run, rather than one it was given.
 function command(req: DescribeRequest): string[] {
-  const exec = Deno.execPath();
-  if (Deno.build.standalone) {
-    if (req.module !== Deno.mainModule) {
-      throw new DaemonError(
-        "UNSUPPORTED",
-        `a compiled program can manage only itself, not ${req.module}`,
-      );
-    }
-    return [exec];
-  }
-  return [
-    exec,
-    "run",
-    "--no-prompt",
-    ...permissionFlags(req.denoArgs),
-    ...req.denoArgs,
-    // No arguments: should describe mode ever go unnoticed, the script
-    // then finds no command to run, rather than one it was given.
-    req.module,
-  ];
+  return denoCommand({ module: req.module, args: [], denoArgs: req.denoArgs });
 }
 
 function tail(stderr: string): string {

@@ -95,7 +95,11 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
       nonce: keeper.nonce,
       keeperLock: keeper.keeperLock,
     };
-    const { args, env } = keeperCommand(options, keeper, denoCommand(plan));
+    const { args, env } = keeperCommand(
+      options,
+      keeper,
+      denoCommand({ module: plan.module, args: plan.args, denoArgs: options.denoArgs }),
+    );
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(SHELL, {
