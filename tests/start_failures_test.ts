@@ -2,7 +2,7 @@
 // and the tail of its output, and nothing left running or locked.
 
 import assert from "node:assert/strict";
-import { processesWith, Sandbox } from "./_helpers.ts";
+import { processesWith, Sandbox, waitFor } from "./_helpers.ts";
 
 async function assertNothingLeft(sb: Sandbox): Promise<void> {
   assert.deepEqual(processesWith(sb.marker), [], "no daemon left running");
@@ -73,4 +73,59 @@ Deno.test("a daemon that never reports ready: READY_TIMEOUT, exit 1, and it is s
     sb.readLog().trimEnd().split("\n").at(-1)!,
     /exiting: stopped by SIGTERM before it was ready/,
   );
+});
+
+/** Resolves with the pid a starting daemon wrote into its pidfile. */
+async function startingPid(sb: Sandbox): Promise<number> {
+  return await waitFor("the daemon to have written its pid", () => {
+    try {
+      const pid = Number(Deno.readTextFileSync(sb.pidFile));
+      return pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+Deno.test("a stop during the start: start exits 1 saying it was stopped before it was ready; stop exits 0", async () => {
+  await using sb = new Sandbox();
+  const o = { behavior: "never-ready", options: { readiness: "notify" } };
+  const start = sb.command(["start"], o).spawn();
+  sb.extraPids.push(start.pid);
+  const pid = await startingPid(sb);
+  assert.equal(Deno.readTextFileSync(sb.pidFile), `${pid}`, "still starting: no newline yet");
+  const stop = await sb.run(["stop"], o);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.match(stop.stdout, new RegExp(`stopped fx \\(pid ${pid}\\)`));
+  const out = await start.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1);
+  assert.match(
+    stderr,
+    /fx failed to start: stopped by SIGTERM before it was ready \(exit code 0\)/,
+  );
+  await assertNothingLeft(sb);
+});
+
+Deno.test("two SIGTERMs during the start: start says it was stopped before it was ready, then why it ended at once", async () => {
+  await using sb = new Sandbox();
+  const o = {
+    behavior: "slow-stop",
+    env: { FIXTURE_STOP_MS: "5000" },
+    options: { readiness: "notify" },
+  };
+  const start = sb.command(["start"], o).spawn();
+  sb.extraPids.push(start.pid);
+  const pid = await startingPid(sb);
+  Deno.kill(pid, "SIGTERM");
+  await waitFor("the daemon to be stopping", () => sb.readLog().includes("stopping slowly"));
+  Deno.kill(pid, "SIGTERM");
+  const out = await start.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1);
+  assert.match(
+    stderr,
+    /fx failed to start: stopped by SIGTERM before it was ready; second SIGTERM; not waiting for main to return \(exit code 143\)/,
+  );
+  await assertNothingLeft(sb);
 });

@@ -109,11 +109,13 @@ export class Life {
     this.lock?.remove();
     this.logging?.close();
     if (!this.#readyOnce) {
-      this.channel?.tell({
-        ok: false,
-        code: "START_FAILED",
-        message: error === undefined ? `${why} (exit code ${code})` : `${why}: ${describe(error)}`,
-      });
+      let message = error === undefined
+        ? `${why} (exit code ${code})`
+        : `${why}: ${describe(error)}`;
+      // A stop that ran during the start: the start says so first.
+      const stopped = `stopped by ${this.stopSignal} before it was ready`;
+      if (this.stopSignal !== null && !why.startsWith(stopped)) message = `${stopped}; ${message}`;
+      this.channel?.tell({ ok: false, code: "START_FAILED", message });
     }
   }
 
@@ -131,8 +133,6 @@ export class Life {
     // signal sent the moment start returns must find its listener.
     this.listenForStrays();
     this.lock?.update({ starting: false });
-    // Before start returns: the rest of the signals are handled by then.
-    this.listenForStrays();
     // Logged first, so that a start that returns finds the line in the log.
     this.say("info", `started ${this.options.name} (pid ${Deno.pid})`);
     this.channel?.tell({

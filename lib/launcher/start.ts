@@ -13,8 +13,10 @@ import type { StartResult } from "../types.ts";
 import { assertSupported } from "./_platform.ts";
 import { type LaunchPlan, spawnDaemon } from "./spawn.ts";
 
-// A start that lost a race waits for the winner; if the winner then fails,
-// it tries again itself, a few times at most.
+// A start that lost a race waits for the winner; if the winner then fails or
+// is stopped before it is ready, it tries again itself: at least this many
+// times, and for as long as readyTimeout allows (starts and stops racing on
+// the same pidfile can beat it more than three times in a row).
 const ATTEMPTS = 3;
 // A daemon on its way out gets its stopTimeout and this long after SIGKILL.
 const KILL_WAIT_MS = 5000;
@@ -45,7 +47,9 @@ export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
     stale: false,
   };
 
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+  let deadline = performance.now() + options.readyTimeout;
+  let attempt = 0;
+  for (; attempt < ATTEMPTS || performance.now() < deadline; attempt++) {
     // The daemon's own exclusive lock decides every race; this look only
     // spares a spawn when one is already running, and waits for it to be up.
     const state = probePidFile(pidFile);
@@ -69,6 +73,7 @@ export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
             );
           }
           attempt--;
+          deadline = performance.now() + options.readyTimeout;
           continue;
         }
         if (wait.kind === "timeout") {
@@ -100,6 +105,6 @@ export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
   }
   throw new DaemonError(
     "START_FAILED",
-    `${options.name} kept losing the race for pidFile "${pidFile}" to starts that then failed; see its log`,
+    `${options.name} kept losing the race for pidFile "${pidFile}" to starts that then failed or were stopped before they were ready (${attempt} tries in ${options.readyTimeout} ms); see its log`,
   );
 }

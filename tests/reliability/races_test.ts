@@ -62,6 +62,7 @@ seededTest(
     let maxDaemons = 0;
     let samples = 0;
     let ops = 0;
+    let stoppedWhileStarting = 0;
 
     const sampler = (async () => {
       while (performance.now() < deadline) {
@@ -91,6 +92,13 @@ seededTest(
           }
           const pid = /running \(pid (\d+)/.exec(out.stdout)?.[1];
           if (out.code === 0 && pid !== undefined) reported.push(Number(pid));
+        } else if (
+          out.code === 1 && command !== "stop" &&
+          /failed to start: stopped by SIG(TERM|INT) before it was ready/.test(out.stderr)
+        ) {
+          // Its own daemon was ended by another caller's stop before it was
+          // ready: exit 1 is the contract for a daemon that ends before ready.
+          stoppedWhileStarting++;
         } else if (out.code !== 0) {
           failures.push(`${command} exit ${out.code}: ${out.stderr}`);
         }
@@ -114,8 +122,45 @@ seededTest(
     figure("interleave.samples", samples);
     figure("interleave.max_daemons", maxDaemons);
     figure("interleave.status_running_reports", reported.length);
+    figure("interleave.starts_stopped_before_ready", stoppedWhileStarting);
   },
 );
+
+Deno.test("a start that loses to starts which end before they are ready keeps trying within readyTimeout, then starts", async () => {
+  await using sb = new Sandbox();
+  const o = { behavior: "marker" };
+  // Another starter's daemon, again and again: it takes the lock, writes its
+  // pid (starting), and is gone 100 ms later without being ready, its
+  // pidfile removed, as a daemon that a concurrent stop ended is; the next
+  // one creates a new pidfile at once. Twelve of them, so the start under
+  // test sees the lock released and loses the next race many times over
+  // (-n: a hold that finds the lock taken is skipped, never waited for).
+  const holds = 12;
+  const hostile = new Deno.Command("/bin/sh", {
+    args: [
+      "-c",
+      `i=0; while [ $i -lt ${holds} ]; do i=$((i+1)); flock -n -x app.pid sh -c 'printf %s $$ > app.pid; sleep 0.1; rm app.pid' && echo $i >> holds; done`,
+    ],
+    cwd: sb.dir,
+    env: sb.envMarker(),
+  }).spawn();
+  sb.extraPids.push(hostile.pid);
+  await waitFor("the first hold", () => {
+    try {
+      return Deno.readTextFileSync(sb.pidFile).length > 0;
+    } catch {
+      return false;
+    }
+  });
+  const out = await sb.run(["start"], o);
+  const held = Deno.readTextFileSync(sb.path("holds")).trim().split("\n").length;
+  assert.equal((await hostile.status).code, 0);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /^started fx \(pid \d+\)/);
+  assert.ok(held >= 6, `start outlasted ${held} holds (more than its three tries)`);
+  assert.equal(liveDaemons(sb).length, 1);
+  assert.equal((await sb.run(["stop"], o)).code, 0);
+});
 
 for (const keeper of [false, true]) {
   Deno.test(`start during a slow stop${keeper ? " (keeper)" : ""}: it waits for that daemon to be gone, then starts one`, async () => {
