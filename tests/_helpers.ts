@@ -10,6 +10,16 @@ export interface Output {
   stderr: string;
 }
 
+/** Runs `command` to its end and returns its exit code and decoded output. */
+export async function collect(command: Deno.Command): Promise<Output> {
+  const out = await command.output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
 /**
  * Polls `check` until it returns a truthy value or `ms` pass; returns the value or throws.
  * The deadline fires even while an asynchronous `check` is still pending (a
@@ -165,12 +175,18 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** Runs `deno run <flags> <fixture> ...args` and collects its output. */
-  async run(args: string[], o: RunOptions = {}): Promise<Output> {
-    const out = await this.command(args, o).output();
+  run(args: string[], o: RunOptions = {}): Promise<Output> {
+    return collect(this.command(args, o));
+  }
+
+  /** The environment the fixture runs with: this sandbox's marker, `o`'s behavior, options and env. */
+  fixtureEnv(o: RunOptions = {}): Record<string, string> {
     return {
-      code: out.code,
-      stdout: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
+      FIXTURE_DIR: this.dir,
+      FIXTURE_BEHAVIOR: o.behavior ?? "idle",
+      FIXTURE_OPTIONS: JSON.stringify(o.options ?? {}),
+      NO_COLOR: "1",
+      ...o.env,
     };
   }
 
@@ -178,13 +194,7 @@ export class Sandbox implements AsyncDisposable {
     return new Deno.Command(Deno.execPath(), {
       args: ["run", ...(o.denoFlags ?? ["-A"]), `${FIXTURES}${o.script ?? "app.ts"}`, ...args],
       cwd: o.cwd ?? this.dir,
-      env: {
-        FIXTURE_DIR: this.dir,
-        FIXTURE_BEHAVIOR: o.behavior ?? "idle",
-        FIXTURE_OPTIONS: JSON.stringify(o.options ?? {}),
-        NO_COLOR: "1",
-        ...o.env,
-      },
+      env: this.fixtureEnv(o),
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

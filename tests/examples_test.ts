@@ -4,7 +4,7 @@
 // daemon (`deno task start`) and its log are never touched.
 
 import assert from "node:assert/strict";
-import { copyTree, isAlive, Sandbox, usePackage, waitFor } from "./_helpers.ts";
+import { collect, copyTree, isAlive, Sandbox, usePackage, waitFor } from "./_helpers.ts";
 
 const EXAMPLES = new URL("../examples/", import.meta.url).pathname;
 
@@ -22,17 +22,14 @@ async function deno(
   args: string[],
   env: Record<string, string> = {},
 ) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${sb.path("examples/")}${script}`, ...args],
-    cwd: sb.dir,
-    env: { NO_COLOR: "1", ...sb.envMarker(), ...env },
-    stdin: "null",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+  return await collect(
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${sb.path("examples/")}${script}`, ...args],
+      cwd: sb.dir,
+      env: { NO_COLOR: "1", ...sb.envMarker(), ...env },
+      stdin: "null",
+    }),
+  );
 }
 
 function read(path: string): string {

@@ -223,12 +223,7 @@ Deno.test("a start from a launcher that ignores SIGTERM still gets a keeper that
       "start",
     ],
     cwd: sb.dir,
-    env: {
-      ...sb.envMarker(),
-      FIXTURE_BEHAVIOR: "idle",
-      FIXTURE_OPTIONS: JSON.stringify(o.options),
-      NO_COLOR: "1",
-    },
+    env: sb.fixtureEnv(o),
     stdin: "null",
   }).output();
   assert.equal(start.code, 0, new TextDecoder().decode(start.stderr));

@@ -2,7 +2,15 @@
 // FIFOs and directories others can write: refused, targets unchanged.
 
 import assert from "node:assert/strict";
-import { isAlive, type Output, processesWith, Sandbox, usePackage, waitFor } from "../_helpers.ts";
+import {
+  collect,
+  isAlive,
+  type Output,
+  processesWith,
+  Sandbox,
+  usePackage,
+  waitFor,
+} from "../_helpers.ts";
 import { figure } from "./_seed.ts";
 
 type Option = "pidFile" | "logFile" | "stdout" | "stderr";
@@ -125,17 +133,14 @@ await daemonize(async ({ signal, logger }) => {
 
 /** Runs `args` in `cwd` as a shell would: PWD is the path the user typed. */
 async function shell(sb: Sandbox, cwd: string, args: string[]): Promise<Output> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    env: { ...sb.envMarker(), PWD: cwd, NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+  return await collect(
+    new Deno.Command(Deno.execPath(), {
+      args,
+      cwd,
+      env: { ...sb.envMarker(), PWD: cwd, NO_COLOR: "1" },
+      stdin: "null",
+    }),
+  );
 }
 
 function switchLink(link: string, target: string): void {

@@ -3,7 +3,7 @@
 // never leaving a half-started daemon.
 
 import assert from "node:assert/strict";
-import { isAlive, type Output, processesWith, Sandbox } from "../_helpers.ts";
+import { collect, isAlive, type Output, processesWith, Sandbox } from "../_helpers.ts";
 import { figure } from "./_seed.ts";
 
 function narrow(sb: Sandbox, run = `--allow-run=/bin/sh,${Deno.execPath()}`): string[] {
@@ -97,28 +97,25 @@ async function asNobody(
   args: string[],
   flags: string[],
 ): Promise<Output> {
-  const out = await new Deno.Command("setpriv", {
-    args: [
-      "--reuid",
-      "65534",
-      "--regid",
-      "65534",
-      "--clear-groups",
-      Deno.execPath(),
-      "run",
-      ...flags,
-      new URL("../fixtures/app.ts", import.meta.url).pathname,
-      ...args,
-    ],
-    cwd: sb.dir,
-    env: { ...sb.envMarker(), DENO_DIR: denoDir, NO_COLOR: "1", FIXTURE_OPTIONS: "{}" },
-    stdin: "null",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+  return await collect(
+    new Deno.Command("setpriv", {
+      args: [
+        "--reuid",
+        "65534",
+        "--regid",
+        "65534",
+        "--clear-groups",
+        Deno.execPath(),
+        "run",
+        ...flags,
+        new URL("../fixtures/app.ts", import.meta.url).pathname,
+        ...args,
+      ],
+      cwd: sb.dir,
+      env: { ...sb.envMarker(), DENO_DIR: denoDir, NO_COLOR: "1", FIXTURE_OPTIONS: "{}" },
+      stdin: "null",
+    }),
+  );
 }
 
 Deno.test({

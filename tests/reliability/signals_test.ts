@@ -328,12 +328,7 @@ for (const keeper of [false, true]) {
       new Deno.Command("python3", {
         args: ["-c", HOSTILE_PARENT, ...args],
         cwd: sb.dir,
-        env: {
-          ...sb.envMarker(),
-          FIXTURE_BEHAVIOR: "idle",
-          FIXTURE_OPTIONS: JSON.stringify(o.options),
-          NO_COLOR: "1",
-        },
+        env: sb.fixtureEnv(o),
         stdin: "null",
       }).output();
     // The parent really hands that state down.
