@@ -22,6 +22,7 @@ import { checkRunPermission, denoCommand, keeperCommand } from "./_command.ts";
 import { checkCwd, checkInput, RawFile } from "./_output.ts";
 import { readReadiness, type ReadyWord } from "./_readiness.ts";
 import { SHELL } from "./_shell.ts";
+import { signal } from "./_signal.ts";
 
 /** What to start and with which options. */
 export interface LaunchPlan {
@@ -196,18 +197,10 @@ function outputGone(options: ResolvedDaemonOptions): string {
  * then SIGKILL if it is not gone within `graceMs`.
  */
 async function endGroup(child: Deno.ChildProcess, graceMs: number): Promise<void> {
-  const group = -child.pid;
-  try {
-    Deno.kill(group, "SIGTERM");
-  } catch {
-    // Already gone.
-  }
+  // Through signal(): Deno.kill alone needs an unscoped --allow-run.
+  signal(-child.pid, "SIGTERM");
   if (await within(child.status, graceMs) === "timeout") {
-    try {
-      Deno.kill(group, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
+    signal(-child.pid, "SIGKILL");
     await child.status;
   }
 }

@@ -26,6 +26,33 @@ Deno.test("scoped --allow-read/--allow-write/--allow-run work when repeated in d
   figure("permissions.scoped_with_denoArgs", "start/status/stop exit 0");
 });
 
+Deno.test("scoped --allow-run: a start that times out still stops what it started (READY_TIMEOUT, nothing left)", async () => {
+  await using sb = new Sandbox();
+  const o = {
+    denoFlags: narrow(sb),
+    behavior: "never-ready",
+    options: {
+      readiness: "notify",
+      readyTimeout: 400,
+      stopTimeout: 1000,
+      denoArgs: [`--allow-read=${sb.dir}`, `--allow-write=${sb.dir}`],
+    },
+  };
+  const start = sb.command(["start"], o).spawn();
+  sb.extraPids.push(start.pid);
+  // Deno.kill needs an unscoped --allow-run: without the shell's kill, the
+  // keeper's group was never signalled and start waited for it forever.
+  const out = await Promise.race([
+    start.output(),
+    new Promise<null>((r) => setTimeout(() => r(null), 15000)),
+  ]);
+  assert.notEqual(out, null, "start returned");
+  assert.equal(out!.code, 1);
+  assert.match(new TextDecoder().decode(out!.stderr), /did not report ready within 400 ms/);
+  assert.deepEqual(processesWith(sb.marker), [], "nothing of the start left");
+  assert.equal(sb.exists("app.pid"), false);
+});
+
 Deno.test("scoped grants not repeated in denoArgs: PERMISSION at once, naming the file and the flags", async () => {
   await using sb = new Sandbox();
   const out = await sb.run(["start"], { denoFlags: narrow(sb), options: { logFile: null } });
