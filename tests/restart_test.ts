@@ -73,6 +73,25 @@ Deno.test("kill -9 of the worker (what the OOM killer does): main runs again, th
   assert.equal(sb.exists("app.pid"), false);
 });
 
+Deno.test("status while a restarted daemon stops still shows its restarts and last exit", async () => {
+  await using sb = new Sandbox();
+  const o = { ...keep(), behavior: "slow-stop", env: { FIXTURE_STOP_MS: "1500" } };
+  await sb.start(o);
+  const first = await mainPid(sb);
+  Deno.kill(first, "SIGKILL");
+  await afterRestarts(sb, 1);
+  await mainPid(sb, first);
+  const stopping = sb.command(["stop"], o).spawn();
+  sb.extraPids.push(stopping.pid);
+  await waitFor("the daemon to be stopping", () => sb.readLog().includes("stopping slowly"));
+  const { code, status } = await statusJson(sb, o);
+  assert.equal(status.stopping, true, "asked while it stops");
+  assert.equal(code, 0);
+  assert.equal(status.restarts, 1);
+  assert.equal(status.lastExit?.reason, "killed by SIGKILL");
+  assert.equal((await stopping.status).code, 0);
+});
+
 Deno.test("a main that throws after a second is started again, with the error and the delay in the log", async () => {
   await using sb = new Sandbox();
   const o = { ...keep(), behavior: "crash-after", env: { FIXTURE_CRASH_MS: "1000" } };

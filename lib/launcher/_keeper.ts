@@ -261,9 +261,10 @@ keeper() {
     [ "$1" = keep ] || { [ /dev/fd/9 -ef "$pidfile" ] && rm -f "$pidfile"; }
     exit "${"$"}{2:-0}"
   }
-  stopping= w= s=
+  # The restart lines of the pidfile: kept when it is written again.
+  stopping= w= s= past=
   trap 'if [ -z "$stopping" ]; then stopping=1
-    [ -n "$pidfile" ] && { printf "%s\nstarted=%s\nkeeper=1\nstopping=1\n" "$me" "$since" >/dev/fd/9; kill -TERM 0; }; fi' $stops
+    [ -n "$pidfile" ] && { printf "%s\nstarted=%s\nkeeper=1\n%sstopping=1\n" "$me" "$since" "$past" >/dev/fd/9; kill -TERM 0; }; fi' $stops
   for sig in HUP $others; do trap "[ -n \"\$w\" ] && kill -$sig \$w" $sig; done
   restarts=0 fails=0 d=$delay first=1
   while :; do
@@ -329,8 +330,10 @@ keeper() {
     fi
     restarts=$((restarts + 1))
     say ERROR "$name ended ($(why $st)); restart $restarts in $pause ms"
-    printf '%s\nstarted=%s\nkeeper=1\nrestarts=%s\nlast_exit=%s %s\n' \
-      "$me" "$since" $restarts "$(now)" "$(why $st)" >/dev/fd/9
+    past="restarts=$restarts
+last_exit=$(now) $(why $st)
+"
+    printf '%s\nstarted=%s\nkeeper=1\n%s' "$me" "$since" "$past" >/dev/fd/9
     sleep $((pause / 1000)).$(printf %03d $((pause % 1000))) &
     s=$!
     wait $s
