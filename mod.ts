@@ -2,7 +2,7 @@
  * Turn any Deno program into a well-behaved Unix daemon.
  *
  * `daemonize(main, options)` gives a script the commands `start`, `stop`,
- * `restart`, `status` and `run`. Start re-executes the program detached and
+ * `restart`, `status`, `reload`, `logs` and `run`. Start re-executes the program detached and
  * returns only once it is really up; the pidfile is guarded by an exclusive
  * kernel lock, so a stale pidfile never matters and stop never signals a
  * process that is not the daemon; and the library, `ctx.logger` and every

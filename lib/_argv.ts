@@ -9,7 +9,7 @@ type Command = (typeof COMMANDS)[number];
 
 // The flags each command takes (long forms); anything else before `--` is
 // a mistake, so a typo never starts a daemon or passes silently.
-export const FLAGS: Readonly<Record<Command, readonly string[]>> = {
+const FLAGS: Readonly<Record<Command, readonly string[]>> = {
   start: ["--json", "--help"],
   stop: ["--json", "--help"],
   restart: ["--json", "--help"],
@@ -50,7 +50,7 @@ export interface Mistake {
 }
 
 /** The script as people type it: `app.ts`. */
-export function scriptName(): string {
+function scriptName(): string {
   const module = Deno.mainModule;
   return module.slice(module.lastIndexOf("/") + 1) || module;
 }

@@ -5,9 +5,7 @@
 // the same directory, reached through the same path, always names the same
 // pidfile.
 
-function sameDirectory(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
-  return a.dev === b.dev && a.ino !== null && a.ino === b.ino;
-}
+import { sameFile } from "./_safe_open.ts";
 
 /**
  * `PWD` when it is an absolute path without `.` or `..` parts that names
@@ -27,7 +25,7 @@ export function launchDirectory(): string {
     const parts = pwd.split("/").filter((part) => part !== "");
     if (parts.some((part) => part === "." || part === "..")) return physical;
     const logical = "/" + parts.join("/");
-    return sameDirectory(Deno.statSync(logical), Deno.statSync(physical)) ? logical : physical;
+    return sameFile(Deno.statSync(logical), Deno.statSync(physical)) ? logical : physical;
   } catch {
     return physical;
   }

@@ -3,13 +3,7 @@
 
 /** The one-letter state of a process (`R`, `S`, `Z`, ...), or null when unknown or gone. */
 export function processState(pid: number): string | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) ||
-      null;
-  } catch {
-    return null;
-  }
+  return statFields(pid)?.[0] || null;
 }
 
 /**

@@ -54,7 +54,7 @@ export function notPermitted(path: string): string {
 }
 
 /** Turns an error from the file system into a DaemonError naming the file. */
-export function fileError(
+function fileError(
   err: unknown,
   role: FileRole,
   path: string,

@@ -13,8 +13,8 @@ export const STATUS_EXIT = { running: 0, dead: 1, stopped: 3, unknown: 4 } as co
 function paint(code: number): (text: string) => string {
   return (text) => Deno.noColor || !Deno.stdout.isTerminal() ? text : `\x1b[${code}m${text}\x1b[0m`;
 }
-export const green = paint(32);
-export const yellow = paint(33);
+const green = paint(32);
+const yellow = paint(33);
 export const red = (text: string) =>
   Deno.noColor || !Deno.stderr.isTerminal() ? text : `\x1b[31m${text}\x1b[0m`;
 
@@ -63,7 +63,7 @@ export function leftBehind(name: string, r: StopResult): DaemonError {
 }
 
 // With a keeper: its restarts and how main last ended.
-export function keeperText(s: DaemonStatus): string {
+function keeperText(s: DaemonStatus): string {
   if (s.restarts === undefined) return "";
   const last = s.lastExit
     ? `, last ended ${s.lastExit.at.toISOString()}: ${s.lastExit.reason}`
@@ -118,7 +118,7 @@ export function sayResult(name: string, text: string): void {
 }
 
 /** What a JSON consumer is told about a failure. */
-export function errorObject(name: string, err: unknown): object {
+function errorObject(name: string, err: unknown): object {
   return err instanceof DaemonError
     ? { name, error: { code: err.code, message: err.message } }
     : { name, error: { code: "UNEXPECTED", message: unexpected(err) } };

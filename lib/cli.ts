@@ -9,7 +9,6 @@
 
 import { DaemonError } from "./errors.ts";
 import { portableOptions } from "./_portable.ts";
-import { launchDirectory } from "./_cwd.ts";
 import type { DaemonEntry } from "./daemon/run.ts";
 import type { DaemonOptions, DaemonStatus, ResolvedDaemonOptions } from "./types.ts";
 import { type Invocation, parseCommandLine, usage } from "./_argv.ts";
@@ -27,7 +26,7 @@ import {
 } from "./_say.ts";
 
 export { COMMANDS } from "./_argv.ts";
-export { reportError, STATUS_EXIT } from "./_say.ts";
+export { reportError } from "./_say.ts";
 
 // Each command loads only the modules it needs: every module costs boot time
 // on paths people time (status in scripts, start in deploys).
@@ -52,6 +51,8 @@ export interface CommandLine {
   given: DaemonOptions;
   /** The command line: `options.args ?? Deno.args`. */
   line: readonly string[];
+  /** The directory the command runs in, as the user reached it (lib/_cwd.ts). */
+  launchCwd: string;
 }
 
 function statusCode(s: DaemonStatus): number {
@@ -79,20 +80,20 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
   const options: ResolvedDaemonOptions = { ...cli.options, args: parsed.args };
   const print = <T>(result: T, line: (r: T) => string) =>
     sayResult(name, json ? JSON.stringify(result) : line(result));
-  const launchCwd = launchDirectory();
-  const plan = {
+  // What start hands the daemon: built only by the commands that start one.
+  const plan = () => ({
     options,
     module: Deno.mainModule,
     args: parsed.args,
-    portable: portableOptions(cli.given, launchCwd),
-    launchCwd,
-  };
+    portable: portableOptions(cli.given, cli.launchCwd),
+    launchCwd: cli.launchCwd,
+  });
 
   try {
     switch (command) {
       case "start": {
         const { startDaemon } = await load.start();
-        print(await startDaemon(plan), startLine);
+        print(await startDaemon(plan()), startLine);
         return 0;
       }
       case "stop": {
@@ -109,7 +110,7 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
         if (stopped.pidFileError !== null) {
           console.error(red(`${name}: ${leftBehind(name, stopped).message}`));
         }
-        print(await startDaemon(plan), startLine);
+        print(await startDaemon(plan()), startLine);
         return 0;
       }
       case "status": {

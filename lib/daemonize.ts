@@ -1,7 +1,7 @@
 /**
  * `daemonize(main, options)`: the entry point of a daemon script. In the
- * launcher it reads the command (`start`, `stop`, `restart`, `status`, `run`)
- * and does it; in the re-executed daemon it runs `main`.
+ * launcher it reads the command (`start`, `stop`, `restart`, `status`,
+ * `reload`, `logs`, `run`) and does it; in the re-executed daemon it runs `main`.
  *
  * @module
  */
@@ -35,18 +35,9 @@ function describeToken(): string | null {
 
 // Describe mode: one line, the controller's token and the script's own
 // options as given (paths made absolute), then exit. No command runs.
-function describe(token: string, given: DaemonOptions | null, err?: unknown): never {
-  let description: ScriptDescription;
-  if (given !== null) {
-    description = {
-      options: { ...portableOptions(given, launchDirectory()), denoArgs: given.denoArgs },
-    };
-  } else {
-    const e = err instanceof DaemonError ? err : new DaemonError("START_FAILED", String(err));
-    description = { error: { code: e.code, message: e.message } };
-  }
+function describe(token: string, description: ScriptDescription): never {
   Deno.stdout.writeSync(new TextEncoder().encode(`\n${token} ${JSON.stringify(description)}\n`));
-  Deno.exit(given === null ? 1 : 0);
+  Deno.exit("error" in description ? 1 : 0);
 }
 
 /**
@@ -131,13 +122,20 @@ export async function daemonize(
     if (typeof given.name === "string" && given.name.trim() !== "") name = given.name;
     // The daemon's arguments are the program's own (start passed only
     // those); on the command line they come after `--`.
+    const launchCwd = spec?.cwd ?? launchDirectory();
     const resolved = resolveOptions(given, {
-      cwd: spec?.cwd ?? launchDirectory(),
+      cwd: launchCwd,
       mainModule: Deno.mainModule,
       args: spec === null ? [] : Deno.args,
     });
     name = resolved.name;
-    if (token !== null) describe(token, target.options);
+    if (token !== null) {
+      const options = {
+        ...portableOptions(target.options, launchCwd),
+        denoArgs: target.options.denoArgs,
+      };
+      describe(token, { options });
+    }
     // The module form's code is imported only here, by the daemon and `run`.
     const entry = async () => {
       const code = target.module === null ? target : await loadModule(target.module);
@@ -147,9 +145,18 @@ export async function daemonize(
       const [{ runDaemon }, loaded] = await Promise.all([import("./daemon/run.ts"), entry()]);
       return await runDaemon(loaded, resolved, "daemon", spec);
     }
-    code = await runCommandLine({ entry, options: resolved, given: target.options, line });
+    code = await runCommandLine({
+      entry,
+      options: resolved,
+      given: target.options,
+      line,
+      launchCwd,
+    });
   } catch (err) {
-    if (token !== null) describe(token, null, err);
+    if (token !== null) {
+      const e = err instanceof DaemonError ? err : new DaemonError("START_FAILED", String(err));
+      describe(token, { error: { code: e.code, message: e.message } });
+    }
     // Said on raw stderr (the log) first, so the launcher's tail of the log has it.
     code = reportError(name, err, spec === null ? line : []);
     if (spec !== null) {

@@ -1,8 +1,6 @@
 /**
  * Validates {@linkcode DaemonOptions} once, at the boundary, into the
- * {@linkcode ResolvedDaemonOptions} the rest of the library trusts; and what
- * both sides agree on about where options come from: the oldest Deno they
- * run on, and how a controller asks a script for its own options.
+ * {@linkcode ResolvedDaemonOptions} the rest of the library trusts.
  *
  * @module
  */

@@ -22,13 +22,15 @@
  * started=2026-11-30T16:20:14.512Z   when the keeper took the lock
  * keeper=1
  * starting=1 / stopping=1             as above
+ * main=4250                           the process running main now
  * restarts=3                          since start
  * last_exit=2026-11-30T16:23:51.292Z exit code 1
  * gave_up=1                           after maxRestarts consecutive failures
  * ```
  *
  * The daemon side (taking and keeping the lock) is lib/daemon/_lock.ts; the
- * launcher side (probing, proving the holder) is lib/launcher/_probe.ts.
+ * launcher side is lib/launcher/_probe.ts (probing) and
+ * lib/launcher/_holder.ts (proving the holder).
  *
  * @module
  */

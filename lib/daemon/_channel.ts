@@ -33,11 +33,6 @@ export class KeeperChannel {
     this.#send("stderr", `${message.ok ? "ready" : "fail"} ${JSON.stringify(message)}`);
   }
 
-  /** Whether the readiness message was sent. */
-  get told(): boolean {
-    return this.#told;
-  }
-
   /** Tells the keeper to copy `stream`'s raw lines into `file` from now on. */
   target(stream: "stdout" | "stderr", file: Deno.FsFile): void {
     const info = file.statSync();

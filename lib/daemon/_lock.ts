@@ -54,11 +54,6 @@ export class PidFileLock {
     this.#own = own;
   }
 
-  /** Whether this process holds the lock itself (not a keeper). */
-  get own(): boolean {
-    return this.#own;
-  }
-
   /**
    * Takes the lock for `pid` and writes the pid, or finds who has it. The
    * file is opened without truncation and rewritten only once the lock is

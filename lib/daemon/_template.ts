@@ -34,7 +34,7 @@ function cleanValue(text: string): string {
 }
 
 /** A non-string value as LogTape's text formatter renders it. */
-export function inspectValue(value: unknown): string {
+function inspectValue(value: unknown): string {
   switch (typeof value) {
     case "number":
       return Object.is(value, -0) ? "-0" : String(value);

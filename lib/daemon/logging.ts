@@ -28,7 +28,7 @@ import { type FileSink, fileSink } from "./_file_sink.ts";
 import { formatter } from "./_format.ts";
 
 /** The library's own category: its lifecycle lines pass at info whatever `logLevel` is. */
-export const LIBRARY_CATEGORY = ["daemonize"];
+const LIBRARY_CATEGORY = ["daemonize"];
 
 /** A live logging setup. */
 export interface Logging {
@@ -73,7 +73,7 @@ function carriesConfiguration(node: unknown, depth: number): boolean {
 }
 
 /** True when LogTape is configured already, by whichever copy of it. */
-export function logTapeConfigured(): boolean {
+function logTapeConfigured(): boolean {
   if (getConfig() !== null) return true;
   const global = globalThis as unknown as Record<symbol, unknown>;
   const state = global[INSPECTION_STATE] as { configured?: unknown } | undefined;

@@ -1,7 +1,8 @@
 /**
  * Daemon-side signals. A process with no listener for a signal dies on the
- * spot, without flushing its log; so listeners for every catchable signal
- * that would end the daemon are installed before anything else:
+ * spot, without flushing its log; so the listeners for the signals that
+ * stop, reload and debug are installed before anything else, and those for
+ * the rest that would end the daemon as it becomes ready, before it says so:
  *
  * - SIGTERM, SIGINT, SIGQUIT: stop (abort `ctx.signal`); a second one ends
  *   the process at once.
@@ -23,9 +24,9 @@
  */
 
 /** The signals that stop the daemon as a request (exit code 0 once main returns). */
-export const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT"] as const;
+const STOP_SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT"] as const;
 /** Signals whose default would kill the daemon: logged and ignored. */
-export const STRAY_SIGNALS = [
+const STRAY_SIGNALS = [
   "SIGUSR2",
   "SIGALRM",
   "SIGVTALRM",

@@ -5,6 +5,7 @@
 
 import { DaemonError, type DaemonErrorCode } from "../errors.ts";
 import { DESCRIBE_ENV, type ScriptDescription } from "../_launch.ts";
+import { within } from "../_time.ts";
 import type { DaemonOptions } from "../types.ts";
 import { missingRunGrants } from "./_permissions.ts";
 import { denoCommand } from "./_command.ts";
@@ -24,22 +25,6 @@ export interface DescribeRequest {
   denoArgs: readonly string[];
   /** How long it may take, in ms. */
   timeoutMs: number;
-}
-
-/**
- * Resolves `work`, or "timeout" after `ms`, and clears its timer either way:
- * a pending timer would keep the caller's process alive.
- */
-async function within<T>(work: Promise<T>, ms: number): Promise<T | "timeout"> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), ms);
-  });
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A stream read to the end in the background; cancellable. */

@@ -9,8 +9,6 @@ import { poll } from "../_poll.ts";
 import { heldContent, probePidFile, removeStalePidFile } from "./_probe.ts";
 import { SHELL } from "./_shell.ts";
 
-export { signal } from "./_signal.ts";
-
 function refuse(pidFile: string, pid: number, why: string): DaemonError {
   return new DaemonError(
     "BAD_PIDFILE",

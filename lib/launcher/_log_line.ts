@@ -9,7 +9,7 @@ const TEXT_LEVEL = { info: "INF", warning: "WRN", error: "ERR" } as const;
 const JSON_LEVEL = { info: "INFO", warning: "WARN", error: "ERROR" } as const;
 
 /** One line of category ["daemonize"] in `format`, as LogTape would write it. */
-export function lifecycleLine(
+function lifecycleLine(
   format: string,
   level: "info" | "warning" | "error",
   message: string,

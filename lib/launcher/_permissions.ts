@@ -20,9 +20,11 @@ const NAMES = ["read", "write", "net", "env", "sys", "run", "ffi", "import"] as 
  */
 export function permissionFlags(denoArgs: readonly string[]): string[] {
   const flags: string[] = [];
+  let partial = false;
   for (const name of NAMES) {
     const status = Deno.permissions.querySync({ name });
     if (status.state !== "granted") continue;
+    partial ||= status.partial;
     if (status.partial && !denoArgs.some((a) => a.startsWith(`--deny-${name}`))) {
       const ran = name === "write" ? writeDeniedRunnables() : [];
       throw new DaemonError(
@@ -39,12 +41,7 @@ export function permissionFlags(denoArgs: readonly string[]): string[] {
     }
     flags.push(`--allow-${name}`);
   }
-  if (
-    flags.length === NAMES.length &&
-    !NAMES.some((name) => Deno.permissions.querySync({ name }).partial)
-  ) {
-    return ["--allow-all"];
-  }
+  if (flags.length === NAMES.length && !partial) return ["--allow-all"];
   // The daemon must read its launch spec (or a controller's request to
   // describe itself) whatever the user granted.
   if (!flags.includes("--allow-env")) flags.push(`--allow-env=${LAUNCH_ENV},${DESCRIBE_ENV}`);

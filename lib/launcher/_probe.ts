@@ -9,6 +9,9 @@ import { isNotPermitted, notPermitted, openOwnFile } from "../_safe_open.ts";
 import { isCurrent, isFree, PIDFILE_ROLE, type PidFileContent, readPidFile } from "../pidfile.ts";
 
 /** What a look at a pidfile found. */
+/** How long a process gets to let go of the lock after SIGKILL. */
+export const KILL_WAIT_MS = 5000;
+
 export type PidFileState =
   | { kind: "missing" }
   | { kind: "stale"; content: PidFileContent | null; since: Date | null }

@@ -8,7 +8,7 @@
 
 import { DaemonError } from "../errors.ts";
 import { requirePidFile } from "../options.ts";
-import { awaitReady, awaitRelease, probePidFile } from "./_probe.ts";
+import { awaitReady, awaitRelease, KILL_WAIT_MS, probePidFile } from "./_probe.ts";
 import type { StartResult } from "../types.ts";
 import { assertSupported } from "./_platform.ts";
 import { type LaunchPlan, spawnDaemon } from "./spawn.ts";
@@ -18,8 +18,6 @@ import { type LaunchPlan, spawnDaemon } from "./spawn.ts";
 // times, and for as long as readyTimeout allows (starts and stops racing on
 // the same pidfile can beat it more than three times in a row).
 const ATTEMPTS = 3;
-// A daemon on its way out gets its stopTimeout and this long after SIGKILL.
-const KILL_WAIT_MS = 5000;
 
 /**
  * Starts the daemon `plan` describes, unless one already holds the pidfile.

@@ -19,10 +19,8 @@ import type { ResolvedDaemonOptions, StopResult } from "../types.ts";
 import { assertSupported } from "./_platform.ts";
 import { findHolder } from "./_holder.ts";
 import { appendLifecycleLine } from "./_log_line.ts";
-import { removeIfUnlocked } from "./_probe.ts";
+import { KILL_WAIT_MS, removeIfUnlocked } from "./_probe.ts";
 import { signal } from "./_signal.ts";
-
-const KILL_WAIT_MS = 5000;
 
 /**
  * The process group of the keeper that runs the daemon, or null: the only
