@@ -34,7 +34,7 @@ export interface LaunchSpec {
 /** The one message the daemon sends the launcher about its start. */
 export type ReadyMessage =
   | { ok: true; pid: number; startedAt: string | null; mainPid: number }
-  | { ok: false; code: string; message: string; pid?: number };
+  | { ok: false; code: string; message: string };
 
 function isSpec(value: unknown): value is LaunchSpec {
   const v = value as LaunchSpec;

@@ -69,7 +69,6 @@ export async function setUp(life: Life, spec: LaunchSpec | null): Promise<void> 
             ok: false,
             code: "ALREADY_RUNNING",
             message: `already running (pid ${pid})`,
-            pid,
           });
           Deno.exit(0);
         }

@@ -13,7 +13,7 @@ import type { RawFile } from "./_output.ts";
 /** What the channel said. */
 export type ReadyWord =
   | { kind: "ready"; pid: number; mainPid: number; startedAt: Date | null }
-  | { kind: "failed"; code: string; message: string; pid: number | null }
+  | { kind: "failed"; code: string; message: string }
   | { kind: "exited"; code: number }
   | { kind: "silent" }
   | { kind: "timeout" };
@@ -81,7 +81,6 @@ function word(line: string, raw: RawSinks): ReadyWord | null {
       kind: "failed",
       code: String(m.code),
       message: String(m.message),
-      pid: typeof m.pid === "number" ? m.pid : null,
     };
   }
   return null;

@@ -37,10 +37,12 @@ export interface LaunchPlan {
   launchCwd: string;
 }
 
-/** How a launch ended, short of an error. */
-export type SpawnOutcome =
-  | { kind: "started"; pid: number; mainPid: number; startedAt: Date | null }
-  | { kind: "already-running"; pid: number | null };
+/** A daemon that reported ready. */
+export interface Started {
+  pid: number;
+  mainPid: number;
+  startedAt: Date | null;
+}
 
 function nonce(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(12));
@@ -66,13 +68,14 @@ function keeperLock(options: ResolvedDaemonOptions): string | null {
 }
 
 /**
- * Starts the daemon and resolves once it has reported ready.
+ * Starts the daemon and resolves once it has reported ready, or with null
+ * when another daemon took the pidfile's lock first.
  *
  * @throws {DaemonError} `START_FAILED` (with the error and the tail of the
  * daemon's output), `READY_TIMEOUT` (the daemon is stopped again), or the
  * code the daemon reported (`BAD_PIDFILE`, `PERMISSION`, ...).
  */
-export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
+export async function spawnDaemon(plan: LaunchPlan): Promise<Started | null> {
   const { options } = plan;
   checkRunPermission();
   checkCwd(options.cwd);
@@ -129,7 +132,7 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
     }
     if (word.kind === "ready") {
       child.unref();
-      return { kind: "started", pid: word.pid, mainPid: word.mainPid, startedAt: word.startedAt };
+      return { pid: word.pid, mainPid: word.mainPid, startedAt: word.startedAt };
     }
     // Whatever is left of a start that failed goes, so nothing half-started
     // outlives this call; a daemon that said why is let finish its way out.
@@ -157,7 +160,7 @@ export async function spawnDaemon(plan: LaunchPlan): Promise<SpawnOutcome> {
           `${options.name} ended before it was ready, without a word\n${tail()}`,
         );
     }
-    if (word.code === "ALREADY_RUNNING") return { kind: "already-running", pid: word.pid };
+    if (word.code === "ALREADY_RUNNING") return null;
     if (word.code === "START_FAILED") {
       throw new DaemonError(
         "START_FAILED",

@@ -90,13 +90,13 @@ export async function startDaemon(plan: LaunchPlan): Promise<StartResult> {
         state.file.close();
       }
     }
-    const outcome = await spawnDaemon(plan);
-    if (outcome.kind === "started") {
+    const started = await spawnDaemon(plan);
+    if (started) {
       return {
         ...base,
-        pid: outcome.pid,
-        startedAt: outcome.startedAt,
-        ...(outcome.mainPid !== outcome.pid ? { mainPid: outcome.mainPid, restarts: 0 } : {}),
+        pid: started.pid,
+        startedAt: started.startedAt,
+        ...(started.mainPid !== started.pid ? { mainPid: started.mainPid, restarts: 0 } : {}),
         alreadyRunning: false,
       };
     }
