@@ -131,8 +131,52 @@ target() {
   [ -n "$found" ] && command exec 4>>"$found" && [ -f /dev/fd/4 ]
 }
 
+# Appends line $1 to fd 4 in one write. On a full disk a write can stop
+# midway: the torn piece is cut back off at once (as the log sink does with
+# its own), the lines lost are counted, and once writing works again the log
+# says so. While writes fail, one try in 0.2 s: trying forks, and the program
+# must not wait on its stderr meanwhile. Under LC_ALL=C: lengths in bytes.
+put() {
+  if [ -n "$lost" ]; then
+    read -r put_u _ </proc/uptime
+    put_u=${"$"}{put_u%.*}${"$"}{put_u#*.}
+    if [ $((put_u - lost_try)) -lt 20 ]; then
+      lost=$((lost + 1))
+      return 1
+    fi
+    lost_try=$put_u
+    put_m=$(say WARN "raw output: $lost lines lost from $lost_from to $(now): the log file could not be written (disk full?)")
+    if ! printf '%s\n' "$put_m" 2>/dev/null >&4; then
+      cut "$put_m"
+      lost=$((lost + 1))
+      return 1
+    fi
+    lost=
+  fi
+  printf '%s\n' "$1" 2>/dev/null >&4 && return 0
+  cut "$1"
+  read -r put_u _ </proc/uptime
+  lost=1 lost_from=$(now) lost_try=${"$"}{put_u%.*}${"$"}{put_u#*.}
+  return 1
+}
+# Cuts off the end of fd 4's file when it is a piece of text $1 that a failed
+# write left there (never another writer's bytes).
+cut() {
+  cut_t=$(tail -c $((${"$"}{#1} + 2)) /dev/fd/4 2>/dev/null && echo x) || return
+  cut_t=${"$"}{cut_t%x}
+  case $cut_t in *"$nl" | "") return ;; esac
+  cut_f=${"$"}{cut_t##*"$nl"}
+  case "$nl$1" in
+    *"$nl$cut_f"*) truncate -s -${"$"}{#cut_f} /dev/fd/4 2>/dev/null ;;
+  esac
+}
+
 copier() {
   trap '' HUP $stops $others PIPE
+  export LC_ALL=C
+  nl='
+'
+  lost= lost_from= lost_try=
   # The file to start with is the one the launcher created and holds open
   # (its pid is our $PPID) while it waits for ready; W names a new one after
   # a rotation. Lines that come while none is known go to the launcher, or
@@ -155,7 +199,7 @@ copier() {
           target)
             if target "$2" "$3"; then
               tgt=1
-              [ -n "$held" ] && printf '%s' "$held" >&4
+              [ -n "$held" ] && put "${"$"}{held%"$nl"}"
               held=
             fi
             ;;
@@ -181,11 +225,11 @@ copier() {
     while [ ${"$"}{#line} -gt 8000 ]; do
       part=$(printf '%.8000s' "$line")
       line=${"$"}{line#"$part"}
-      if [ -n "$tgt" ]; then printf '%s\n' "$part" >&4; else held="$held$part
+      if [ -n "$tgt" ]; then put "$part"; else held="$held$part
 "; fi
     done
     if [ -n "$tgt" ]; then
-      printf '%s\n' "$line" >&4
+      put "$line"
     elif [ -n "$open3" ]; then
       printf '%s %s\n' "$tag" "$line" 2>/dev/null >&3
     elif [ ${"$"}{#held} -lt 65536 ]; then
