@@ -14,7 +14,8 @@ const registry = new WeakMap<DaemonClass, DaemonOptions>();
 /**
  * Declares a class as a daemon: `run(ctx)` is its main, the optional
  * `reload(ctx)` runs on SIGHUP. Works as a standard (TC39) decorator and
- * under `experimentalDecorators`.
+ * under `experimentalDecorators`. Needs no permission: it only records the
+ * options, which `daemonize(TheClass)` then uses.
  *
  * @example The class form
  * ```ts

@@ -32,7 +32,10 @@ export type DaemonErrorCode =
 
 /**
  * An error of `@daemonize/daemon`. The message names the file, option or pid
- * involved and says what to do; `code` is what programs should test.
+ * involved and says what to do; `code` is what programs should test. A
+ * command run with `--json` prints it as one object on stdout,
+ * `{ "name": …, "error": { "code": …, "message": … } }`, with the exit code
+ * it has without `--json`.
  *
  * @example Branch on the code
  * ```ts

@@ -62,6 +62,11 @@ interface Learned {
  * the script's own `name`, and a failed start shows the script's own log
  * output.
  *
+ * Permissions: the first call of any method runs the script with the real
+ * Deno binary (`--allow-run=<Deno.execPath()>`, `--allow-env`, and read
+ * access to the script); each method then needs what its command needs (see
+ * the method, or the README's Permissions table). `-A` covers them all.
+ *
  * @example Start, query and stop a daemon script
  * ```ts
  * import { Daemon } from "@daemonize/daemon";
@@ -83,7 +88,9 @@ export class Daemon {
   #learned: Promise<Learned> | null = null;
 
   /**
-   * Checks the options; nothing is run yet.
+   * Checks the options; nothing is run yet and no permission is needed
+   * (with `--allow-env=PWD` and read access to the current directory,
+   * relative paths follow the shell's `PWD`).
    *
    * @throws {DaemonError} `BAD_OPTION`, naming the option; `UNSUPPORTED` on
    * a Deno that is too old.
@@ -175,6 +182,9 @@ export class Daemon {
    * @throws {DaemonError} `BAD_OPTION` when the script cannot report its
    * options (it fails before calling `daemonize`, or its options are
    * invalid); `PERMISSION` without the right to run Deno.
+   *
+   * Requires `--allow-run` for the real Deno binary, `--allow-env`, and
+   * read access to the script (first call only).
    */
   async options(): Promise<ResolvedDaemonOptions> {
     return (await this.#learn("BAD_OPTION")).options;
@@ -186,7 +196,8 @@ export class Daemon {
    *
    * Requires `--allow-read` and `--allow-write` (pidfile, log and output
    * files), `--allow-env`, and `--allow-run` for `/bin/sh` and the real Deno
-   * binary (`Deno.execPath()`).
+   * binary (`Deno.execPath()`), which also covers the first call's reading
+   * of the script's options.
    *
    * @throws {DaemonError} `START_FAILED`, `READY_TIMEOUT`, `BAD_PIDFILE`, `PERMISSION`, `UNSUPPORTED`.
    */
@@ -203,7 +214,8 @@ export class Daemon {
    *
    * Requires `--allow-read`, `--allow-write` (the pidfile) and either
    * `--allow-all` or `--allow-run=/bin/sh`, to prove through /proc which
-   * process holds the pidfile's lock before signalling it.
+   * process holds the pidfile's lock before signalling it; on its first
+   * call, what {@linkcode Daemon.options} needs.
    *
    * @throws {DaemonError} `BAD_PIDFILE`, `STOP_TIMEOUT`, `PERMISSION`, `UNSUPPORTED`.
    */
@@ -235,8 +247,9 @@ export class Daemon {
 
   /**
    * The daemon's status, from its pidfile and the lock on it. Requires
-   * `--allow-read`; with `--allow-all` (or `--allow-run=/bin/sh`) the pid it
-   * reports is proven to hold the lock.
+   * `--allow-read` (and, on the first call, what {@linkcode Daemon.options}
+   * needs); with `--allow-all` (or `--allow-run=/bin/sh`) the pid it reports
+   * is proven to hold the lock.
    */
   async status(): Promise<DaemonStatus> {
     const { options } = await this.#learn("BAD_OPTION");
