@@ -2,7 +2,7 @@
 // controller) to the daemon it starts, and how the daemon lays them over
 // the script's own.
 
-import { absolutePath } from "./options.ts";
+import { absolutePath } from "./_option_paths.ts";
 import type { DaemonOptions } from "./types.ts";
 
 /**

@@ -5,24 +5,16 @@
  * @module
  */
 
+import { badOption } from "./_bad_option.ts";
+import { resolveLogFormat, resolveLogLevel, resolveSinks } from "./_option_logging.ts";
+import { NULL_DEVICE, resolvePath } from "./_option_paths.ts";
+import { resolveRestart } from "./_option_restart.ts";
 import { DaemonError } from "./errors.ts";
-import type {
-  DaemonOptions,
-  LogFormat,
-  LogLevel,
-  Readiness,
-  ResolvedDaemonOptions,
-  RestartPolicy,
-} from "./types.ts";
+import type { DaemonOptions, Readiness, ResolvedDaemonOptions } from "./types.ts";
 
-/** Where output goes when it goes nowhere. */
-export const NULL_DEVICE = Deno.build.os === "windows" ? "NUL" : "/dev/null";
 // setTimeout fires at once for delays that do not fit in 32 bits.
 const MAX_TIMEOUT = 2 ** 31 - 1;
-const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warning", "error"];
-const LOG_FORMATS: readonly LogFormat[] = ["text", "json"];
 const READINESS: readonly Readiness[] = ["auto", "notify"];
-const RESTART: readonly RestartPolicy[] = ["never", "on-failure", "always"];
 const KNOWN: ReadonlySet<string> = new Set<keyof DaemonOptions>([
   "name",
   "pidFile",
@@ -49,44 +41,12 @@ const KNOWN: ReadonlySet<string> = new Set<keyof DaemonOptions>([
   "sigusr1",
 ]);
 
-function bad(option: string, what: string): DaemonError {
-  return new DaemonError("BAD_OPTION", `option "${option}" ${what}`);
-}
-
 /** `file:///srv/app/main.ts` → `main`. */
 export function moduleStem(module: string): string {
   const path = module.startsWith("file:") ? new URL(module).pathname : module;
   const base = path.slice(path.lastIndexOf("/") + 1);
   const dot = base.lastIndexOf(".");
   return dot > 0 ? base.slice(0, dot) : base;
-}
-
-/** Joins a relative path onto `base`, normalising `.` and `..`. */
-export function absolutePath(path: string, base: string): string {
-  const joined = path.startsWith("/") ? path : `${base}/${path}`;
-  const parts: string[] = [];
-  for (const part of joined.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") parts.pop();
-    else parts.push(part);
-  }
-  return "/" + parts.join("/");
-}
-
-function path(
-  options: DaemonOptions,
-  key: "pidFile" | "logFile" | "stdout" | "stderr" | "stdin" | "cwd",
-  base: string,
-): string | undefined {
-  const value: unknown = options[key];
-  if (value === undefined) return undefined;
-  if (
-    typeof value !== "string" || value.trim() === "" || value.includes("\0")
-  ) {
-    throw bad(key, "must be a non-empty path string");
-  }
-  if (Deno.build.os !== "windows") return absolutePath(value, base);
-  return /^([A-Za-z]:)?[\\/]/.test(value) ? value : `${base}\\${value}`;
 }
 
 function timeout(
@@ -97,7 +57,7 @@ function timeout(
   const value: unknown = options[key];
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT) {
-    throw bad(
+    throw badOption(
       key,
       `must be a number of milliseconds from 0 to ${MAX_TIMEOUT}, got ${String(value)}`,
     );
@@ -112,11 +72,14 @@ function stringList(
   const value: unknown = options[key];
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
-    throw bad(key, "must be an array of strings");
+    throw badOption(key, "must be an array of strings");
   }
   const nul = value.findIndex((v) => v.includes("\0"));
   if (nul >= 0) {
-    throw bad(key, `has a NUL byte in item ${nul}, which no command line can hold; remove it`);
+    throw badOption(
+      key,
+      `has a NUL byte in item ${nul}, which no command line can hold; remove it`,
+    );
   }
   return [...value];
 }
@@ -152,7 +115,7 @@ export function resolveOptions(
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) {
       const hint = [...KNOWN].find((k) => k.toLowerCase() === key.toLowerCase());
-      throw bad(
+      throw badOption(
         key,
         `is not an option${hint ? `; did you mean "${hint}"?` : ""}`,
       );
@@ -161,22 +124,13 @@ export function resolveOptions(
 
   const name = options.name ?? moduleStem(base.mainModule);
   if (typeof name !== "string" || name.trim() === "" || /[\0\n\r]/.test(name)) {
-    throw bad("name", "must be a non-empty single-line string");
+    throw badOption("name", "must be a non-empty single-line string");
   }
-  const logLevel = options.logLevel ?? "info";
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw bad(
-      "logLevel",
-      `must be one of ${LOG_LEVELS.join(", ")}, got ${String(logLevel)}`,
-    );
-  }
-  const logFormat = options.logFormat ?? "text";
-  if (!LOG_FORMATS.includes(logFormat)) {
-    throw bad("logFormat", `must be "text" or "json", got ${String(logFormat)}`);
-  }
+  const logLevel = resolveLogLevel(options);
+  const logFormat = resolveLogFormat(options);
   const readiness = options.readiness ?? "auto";
   if (!READINESS.includes(readiness)) {
-    throw bad(
+    throw badOption(
       "readiness",
       `must be "auto" or "notify", got ${String(readiness)}`,
     );
@@ -186,7 +140,7 @@ export function resolveOptions(
     typeof umask !== "number" || !Number.isInteger(umask) || umask < 0 ||
     umask > 0o777
   ) {
-    throw bad(
+    throw badOption(
       "umask",
       `must be an integer from 0 to 0o777, got ${String(umask)}`,
     );
@@ -196,11 +150,11 @@ export function resolveOptions(
     typeof env !== "object" || env === null || Array.isArray(env) ||
     !Object.entries(env).every(([k, v]) => k !== "" && !k.includes("=") && typeof v === "string")
   ) {
-    throw bad("env", "must be an object of string variables");
+    throw badOption("env", "must be an object of string variables");
   }
   for (const [k, v] of Object.entries(env)) {
     if (k.includes("\0") || v.includes("\0")) {
-      throw bad(
+      throw badOption(
         "env",
         `has a NUL byte in the ${k.includes("\0") ? "name" : "value"} of ${
           JSON.stringify(k)
@@ -208,59 +162,33 @@ export function resolveOptions(
       );
     }
   }
-  const configureLogging = options.configureLogging ?? true;
-  if (typeof configureLogging !== "boolean") {
-    throw bad("configureLogging", "must be a boolean");
-  }
-  const logSinks = options.logSinks ?? {};
-  if (
-    typeof logSinks !== "object" || logSinks === null || Array.isArray(logSinks) ||
-    !Object.values(logSinks).every((sink) => typeof sink === "function")
-  ) {
-    throw bad(
-      "logSinks",
-      "must be an object of LogTape sinks (functions that take a log record), keyed by name",
-    );
-  }
-  if (!configureLogging && Object.keys(logSinks).length > 0) {
-    throw bad(
-      "logSinks",
-      "needs the library to configure LogTape; with configureLogging: false add the sinks to your own configuration",
-    );
-  }
+  const { configureLogging, logSinks } = resolveSinks(options);
   const onReload = options.onReload ?? null;
   if (onReload !== null && typeof onReload !== "function") {
-    throw bad("onReload", "must be a function");
+    throw badOption("onReload", "must be a function");
   }
-  const restart = options.restart ?? "never";
-  if (!RESTART.includes(restart)) {
-    throw bad("restart", `must be "never", "on-failure" or "always", got ${String(restart)}`);
-  }
-  const maxRestarts = options.maxRestarts ?? 10;
-  if (!Number.isInteger(maxRestarts) || maxRestarts < 0 || maxRestarts > 1_000_000) {
-    throw bad("maxRestarts", `must be a whole number from 0, got ${String(maxRestarts)}`);
-  }
+  const { restart, maxRestarts } = resolveRestart(options);
   const sigusr1 = options.sigusr1 ?? "ignore";
   if (sigusr1 !== "ignore" && sigusr1 !== "inspector") {
-    throw bad("sigusr1", `must be "ignore" or "inspector", got ${String(sigusr1)}`);
+    throw badOption("sigusr1", `must be "ignore" or "inspector", got ${String(sigusr1)}`);
   }
 
   // The command line (daemonize reads it) is checked here, with the rest.
   stringList(options, "args");
 
-  const logFile = path(options, "logFile", base.cwd) ?? null;
+  const logFile = resolvePath(options, "logFile", base.cwd) ?? null;
   const output = logFile ?? NULL_DEVICE;
   return {
     name,
-    pidFile: path(options, "pidFile", base.cwd) ?? null,
+    pidFile: resolvePath(options, "pidFile", base.cwd) ?? null,
     logFile,
     logLevel,
     logFormat,
     logSinks: { ...logSinks },
-    stdout: path(options, "stdout", base.cwd) ?? output,
-    stderr: path(options, "stderr", base.cwd) ?? output,
-    stdin: path(options, "stdin", base.cwd) ?? NULL_DEVICE,
-    cwd: path(options, "cwd", base.cwd) ?? base.cwd,
+    stdout: resolvePath(options, "stdout", base.cwd) ?? output,
+    stderr: resolvePath(options, "stderr", base.cwd) ?? output,
+    stdin: resolvePath(options, "stdin", base.cwd) ?? NULL_DEVICE,
+    cwd: resolvePath(options, "cwd", base.cwd) ?? base.cwd,
     umask,
     env: { ...env },
     readiness,

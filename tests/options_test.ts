@@ -2,7 +2,8 @@
 // accepts one pid and nothing else.
 
 import assert from "node:assert/strict";
-import { absolutePath, moduleStem, resolveOptions } from "../lib/options.ts";
+import { moduleStem, resolveOptions } from "../lib/options.ts";
+import { absolutePath } from "../lib/_option_paths.ts";
 import { portableOptions } from "../lib/_portable.ts";
 import { DaemonError } from "../mod.ts";
 

@@ -4,7 +4,7 @@
 // names: how raw output follows the log without a dup2, which Deno does not
 // have.
 
-import { NULL_DEVICE } from "../options.ts";
+import { NULL_DEVICE } from "../_option_paths.ts";
 import { openOwnFile } from "../_safe_open.ts";
 import type { ResolvedDaemonOptions } from "../types.ts";
 import type { KeeperChannel } from "./_channel.ts";

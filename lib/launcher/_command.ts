@@ -2,7 +2,7 @@
 // Deno command it runs the program with.
 
 import { DaemonError } from "../errors.ts";
-import { NULL_DEVICE } from "../options.ts";
+import { NULL_DEVICE } from "../_option_paths.ts";
 import type { ResolvedDaemonOptions } from "../types.ts";
 import { KEEPER, KEEPER_BOOT, KEEPER_ENV } from "./_keeper.ts";
 import { missingRunGrants, permissionFlags } from "./_permissions.ts";

@@ -5,7 +5,7 @@
 // and never through a path someone could swap; its stdin; its cwd.
 
 import { DaemonError } from "../errors.ts";
-import { NULL_DEVICE } from "../options.ts";
+import { NULL_DEVICE } from "../_option_paths.ts";
 import { inspectPath, openOwnFile } from "../_safe_open.ts";
 
 const TAIL_LINES = 20;

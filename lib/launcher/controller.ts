@@ -6,7 +6,8 @@
  */
 
 import { DaemonError, type DaemonErrorCode } from "../errors.ts";
-import { absolutePath, resolveOptions } from "../options.ts";
+import { absolutePath } from "../_option_paths.ts";
+import { resolveOptions } from "../options.ts";
 import { layOver, portableOptions } from "../_portable.ts";
 import { assertDenoVersion } from "../_version.ts";
 import { launchDirectory } from "../_cwd.ts";
