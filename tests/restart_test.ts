@@ -253,3 +253,53 @@ Deno.test("a start from a launcher that ignores SIGTERM still gets a keeper that
   assert.ok(performance.now() - t0 < 3000, "stop waited for stopTimeout");
   assert.deepEqual(processesWith(sb.marker, true), []);
 });
+
+/** Lines of the file `name` in the sandbox, none when it is missing. */
+function linesOf(sb: Sandbox, name: string): string[] {
+  return sb.readLog(name).split("\n").filter((l) => l !== "");
+}
+
+for (const where of ["top-level", "main"] as const) {
+  Deno.test(`stop during a restart (the new main waits in ${where}, not ready yet) stops everything within stopTimeout, and no main starts after it`, async () => {
+    await using sb = new Sandbox();
+    const o = {
+      options: { restart: "on-failure", restartDelay: 50, readiness: "notify", stopTimeout: 3000 },
+      behavior: "later-waits",
+      env: { FIXTURE_LATER_WAIT: where },
+    };
+    await sb.start(o);
+    const first = Number(linesOf(sb, "runs")[0]);
+    assert.ok(isAlive(first));
+    Deno.kill(first, "SIGKILL");
+    const second = await waitFor("the restarted main to wait", () => {
+      const pid = Number(sb.readLog("waiting"));
+      return pid > 0 && isAlive(pid) ? pid : null;
+    });
+    assert.deepEqual(linesOf(sb, "runs"), [String(first), String(second)]);
+    assert.equal(keeperFile(sb)?.restarts, 1);
+    assert.doesNotMatch(sb.readLog(), new RegExp(`ready \\(pid ${second}\\)`), "not ready yet");
+    const t0 = performance.now();
+    const stop = await sb.run(["stop", "--json"], o);
+    const took = performance.now() - t0;
+    assert.equal(stop.code, 0, stop.stderr);
+    const result = JSON.parse(stop.stdout);
+    assert.equal(result.wasRunning, true);
+    assert.equal(result.killed, false, "stop had to kill");
+    assert.ok(took < 3000, `stop took ${Math.round(took)} ms, more than stopTimeout`);
+    assert.equal(isAlive(second), false);
+    assert.deepEqual(processesWith(sb.marker, true), [], "keeper and copier gone too");
+    assert.equal(sb.exists("app.pid"), false);
+    // A run still waiting somewhere would go on now: for a while, none does.
+    Deno.writeTextFileSync(sb.path("go"), "");
+    const until = performance.now() + 1000;
+    while (performance.now() < until) {
+      assert.deepEqual(processesWith(sb.marker, true), [], "a process came back after stop");
+      assert.equal(sb.exists("app.pid"), false, "a pidfile came back after stop");
+      assert.equal(linesOf(sb, "runs").length, 2, "main ran again after stop");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const log = sb.readLog();
+    assert.match(log, /fx ended \(killed by SIGKILL\); restart 1 in 50 ms/);
+    assert.doesNotMatch(log, /restart 2/);
+  });
+}
