@@ -303,3 +303,44 @@ for (const where of ["top-level", "main"] as const) {
     assert.doesNotMatch(log, /restart 2/);
   });
 }
+
+Deno.test('logFormat "json": the keeper\'s crash, restart and give-up lines are JSON Lines like every other', async () => {
+  await using sb = new Sandbox();
+  // A name JSON must escape: a quote, a backslash, a tab.
+  const name = 'f"x\\\ty';
+  const o = {
+    options: { name, logFormat: "json", restart: "on-failure", restartDelay: 20, maxRestarts: 2 },
+    behavior: "crash-after",
+    env: { FIXTURE_CRASH_MS: "100" },
+  };
+  const start = await sb.run(["start"], o);
+  assert.equal(start.code, 0, start.stderr);
+  await waitFor("the keeper to give up", () => keeperFile(sb)?.gaveUp ? true : null, 15_000);
+  await waitFor("nothing left", () => processesWith(sb.marker, true).length === 0);
+  const lines = sb.readLog().split("\n");
+  assert.equal(lines.pop(), "", "the log ends with a newline");
+  const records = lines.map((line, i) => {
+    let record;
+    try {
+      record = JSON.parse(line);
+    } catch (err) {
+      throw new Error(`line ${i + 1} of the log is not JSON (${err}): ${line}`);
+    }
+    assert.match(record["@timestamp"], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, line);
+    assert.ok(!Number.isNaN(Date.parse(record["@timestamp"])), line);
+    for (const key of ["level", "message", "logger"]) {
+      assert.equal(typeof record[key], "string", line);
+    }
+    return record as { level: string; message: string; logger: string };
+  });
+  const keeper = records.filter((r) =>
+    r.logger === "daemonize" && / ended \(|giving up/.test(r.message)
+  );
+  assert.deepEqual(keeper.map((r) => [r.level, r.message]), [
+    ["ERROR", `${name} ended (exit code 1); restart 1 in 20 ms`],
+    ["ERROR", `${name} ended (exit code 1); restart 2 in 40 ms`],
+    ["FATAL", "giving up after 2 restarts: 3 consecutive failures, the last exit code 1"],
+  ]);
+  const crashes = records.filter((r) => r.message.includes("Error: crash after 100 ms"));
+  assert.equal(crashes.length, 3, "each run's crash, logged by main's process");
+});
