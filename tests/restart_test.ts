@@ -3,6 +3,7 @@
 // real kill -9.
 
 import assert from "node:assert/strict";
+import { Daemon } from "../mod.ts";
 import { parsePidFile, type PidFileContent } from "../lib/pidfile.ts";
 import { isAlive, processesWith, type RunOptions, Sandbox, waitFor } from "./_helpers.ts";
 
@@ -343,4 +344,103 @@ Deno.test('logFormat "json": the keeper\'s crash, restart and give-up lines are 
   ]);
   const crashes = records.filter((r) => r.message.includes("Error: crash after 100 ms"));
   assert.equal(crashes.length, 3, "each run's crash, logged by main's process");
+});
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** A controller for the sandbox's fixture, which reads the status as Daemon.status() does. */
+function controller(sb: Sandbox): Daemon {
+  return new Daemon({
+    module: new URL("./fixtures/app.ts", import.meta.url),
+    pidFile: sb.pidFile,
+    logFile: sb.logFile,
+    env: sb.envMarker(),
+  });
+}
+
+Deno.test("status of a restarted daemon, the line and Daemon.status(): its restarts, its main and how main last ended", async () => {
+  await using sb = new Sandbox();
+  const o = keep({ restartDelay: 50 });
+  const keeper = await sb.start(o);
+  const first = await mainPid(sb);
+  const killedAt = Date.now();
+  Deno.kill(first, "SIGKILL");
+  await afterRestarts(sb, 1);
+  const second = await mainPid(sb, first);
+  const at = keeperFile(sb)?.lastExit?.at;
+  assert.ok(at !== undefined && killedAt <= at.getTime() && at.getTime() <= Date.now(), `${at}`);
+  const line = await sb.run(["status"], o);
+  assert.equal(line.code, 0, line.stderr);
+  assert.match(
+    line.stdout,
+    new RegExp(
+      `^fx is running \\(pid ${keeper}, up \\d+s, main ${second}, 1 restart, last ended ${
+        escape(at.toISOString())
+      }: killed by SIGKILL, log ${escape(sb.logFile)}\\)\n$`,
+    ),
+  );
+  const status = await controller(sb).status();
+  assert.deepEqual(
+    {
+      running: status.running,
+      stale: status.stale,
+      pid: status.pid,
+      mainPid: status.mainPid,
+      restarts: status.restarts,
+      gaveUp: status.gaveUp,
+      lastExit: status.lastExit,
+    },
+    {
+      running: true,
+      stale: false,
+      pid: keeper,
+      mainPid: second,
+      restarts: 1,
+      gaveUp: false,
+      lastExit: { at, reason: "killed by SIGKILL" },
+    },
+  );
+  assert.equal((await sb.run(["stop"], o)).code, 0);
+});
+
+Deno.test("status of a daemon that gave up, the line and Daemon.status(): gave up, its restarts and the last exit", async () => {
+  await using sb = new Sandbox();
+  const o = {
+    ...keep({ restartDelay: 20, maxRestarts: 1 }),
+    behavior: "crash-after",
+    env: { FIXTURE_CRASH_MS: "100" },
+  };
+  const keeper = await sb.start(o);
+  const startedAt = Date.now();
+  await waitFor("the keeper to give up", () => keeperFile(sb)?.gaveUp ? true : null, 15_000);
+  await waitFor("nothing left", () => processesWith(sb.marker, true).length === 0);
+  const at = keeperFile(sb)?.lastExit?.at;
+  assert.ok(at !== undefined && startedAt <= at.getTime() && at.getTime() <= Date.now(), `${at}`);
+  const line = await sb.run(["status"], o);
+  assert.equal(line.code, 1, "dead, its pidfile left");
+  assert.equal(
+    line.stdout,
+    `fx is not running, but its pidfile ${sb.pidFile} remains (pid ${keeper}, gave up after 1 restart, last ended ${at.toISOString()}: exit code 1)\n`,
+  );
+  const status = await controller(sb).status();
+  assert.deepEqual(
+    {
+      running: status.running,
+      stale: status.stale,
+      pid: status.pid,
+      mainPid: status.mainPid,
+      restarts: status.restarts,
+      gaveUp: status.gaveUp,
+      lastExit: status.lastExit,
+    },
+    {
+      running: false,
+      stale: true,
+      pid: keeper,
+      mainPid: null,
+      restarts: 1,
+      gaveUp: true,
+      lastExit: { at, reason: "exit code 1" },
+    },
+  );
 });
