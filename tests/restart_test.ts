@@ -444,3 +444,35 @@ Deno.test("status of a daemon that gave up, the line and Daemon.status(): gave u
     },
   );
 });
+
+Deno.test("the delay doubles after each consecutive failure: 50, 100, 200 ms, in the log and in the time between runs", async () => {
+  await using sb = new Sandbox();
+  const o = {
+    ...keep({ restartDelay: 50, maxRestarts: 3 }),
+    behavior: "crash-after",
+    env: { FIXTURE_CRASH_MS: "100" },
+  };
+  await sb.start(o);
+  await waitFor("the keeper to give up", () => keeperFile(sb)?.gaveUp ? true : null, 15_000);
+  const at = (line: string) => Date.parse(line.replace(/^(\S+) (\S+) (\S+) .*$/, "$1T$2$3"));
+  const lines = sb.readLog().split("\n");
+  const restarts = lines.filter((l) => / ended \(exit code 1\); restart \d+ in \d+ ms$/.test(l));
+  const runs = lines.filter((l) => /\] fx: main up \(pid \d+\)$/.test(l));
+  assert.deepEqual(
+    restarts.map((l) => /restart (\d+) in (\d+) ms$/.exec(l)!.slice(1).map(Number)),
+    [
+      [1, 50],
+      [2, 100],
+      [3, 200],
+    ],
+  );
+  assert.equal(runs.length, 4, "the first run and 3 restarts");
+  for (const [i, delay] of [50, 100, 200].entries()) {
+    const waited = at(runs[i + 1]) - at(restarts[i]);
+    assert.ok(
+      waited >= delay,
+      `restart ${i + 1} came ${waited} ms after its line, before ${delay} ms`,
+    );
+  }
+  assert.match(lines.at(-2)!, /giving up after 3 restarts: 4 consecutive failures/);
+});
