@@ -3,6 +3,7 @@
 // real kill -9.
 
 import assert from "node:assert/strict";
+import { Daemon } from "../mod.ts";
 import { parsePidFile, type PidFileContent } from "../lib/pidfile.ts";
 import { isAlive, processesWith, type RunOptions, Sandbox, waitFor } from "./_helpers.ts";
 
@@ -252,4 +253,226 @@ Deno.test("a start from a launcher that ignores SIGTERM still gets a keeper that
   assert.equal(JSON.parse(stop.stdout).killed, false, "the keeper had to be killed");
   assert.ok(performance.now() - t0 < 3000, "stop waited for stopTimeout");
   assert.deepEqual(processesWith(sb.marker, true), []);
+});
+
+/** Lines of the file `name` in the sandbox, none when it is missing. */
+function linesOf(sb: Sandbox, name: string): string[] {
+  return sb.readLog(name).split("\n").filter((l) => l !== "");
+}
+
+for (const where of ["top-level", "main"] as const) {
+  Deno.test(`stop during a restart (the new main waits in ${where}, not ready yet) stops everything within stopTimeout, and no main starts after it`, async () => {
+    await using sb = new Sandbox();
+    const o = {
+      options: { restart: "on-failure", restartDelay: 50, readiness: "notify", stopTimeout: 3000 },
+      behavior: "later-waits",
+      env: { FIXTURE_LATER_WAIT: where },
+    };
+    await sb.start(o);
+    const first = Number(linesOf(sb, "runs")[0]);
+    assert.ok(isAlive(first));
+    Deno.kill(first, "SIGKILL");
+    const second = await waitFor("the restarted main to wait", () => {
+      const pid = Number(sb.readLog("waiting"));
+      return pid > 0 && isAlive(pid) ? pid : null;
+    });
+    assert.deepEqual(linesOf(sb, "runs"), [String(first), String(second)]);
+    assert.equal(keeperFile(sb)?.restarts, 1);
+    assert.doesNotMatch(sb.readLog(), new RegExp(`ready \\(pid ${second}\\)`), "not ready yet");
+    const t0 = performance.now();
+    const stop = await sb.run(["stop", "--json"], o);
+    const took = performance.now() - t0;
+    assert.equal(stop.code, 0, stop.stderr);
+    const result = JSON.parse(stop.stdout);
+    assert.equal(result.wasRunning, true);
+    assert.equal(result.killed, false, "stop had to kill");
+    assert.ok(took < 3000, `stop took ${Math.round(took)} ms, more than stopTimeout`);
+    assert.equal(isAlive(second), false);
+    assert.deepEqual(processesWith(sb.marker, true), [], "keeper and copier gone too");
+    assert.equal(sb.exists("app.pid"), false);
+    // A run still waiting somewhere would go on now: for a while, none does.
+    Deno.writeTextFileSync(sb.path("go"), "");
+    const until = performance.now() + 1000;
+    while (performance.now() < until) {
+      assert.deepEqual(processesWith(sb.marker, true), [], "a process came back after stop");
+      assert.equal(sb.exists("app.pid"), false, "a pidfile came back after stop");
+      assert.equal(linesOf(sb, "runs").length, 2, "main ran again after stop");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const log = sb.readLog();
+    assert.match(log, /fx ended \(killed by SIGKILL\); restart 1 in 50 ms/);
+    assert.doesNotMatch(log, /restart 2/);
+  });
+}
+
+Deno.test('logFormat "json": the keeper\'s crash, restart and give-up lines are JSON Lines like every other', async () => {
+  await using sb = new Sandbox();
+  // A name JSON must escape: a quote, a backslash, a tab.
+  const name = 'f"x\\\ty';
+  const o = {
+    options: { name, logFormat: "json", restart: "on-failure", restartDelay: 20, maxRestarts: 2 },
+    behavior: "crash-after",
+    env: { FIXTURE_CRASH_MS: "100" },
+  };
+  const start = await sb.run(["start"], o);
+  assert.equal(start.code, 0, start.stderr);
+  await waitFor("the keeper to give up", () => keeperFile(sb)?.gaveUp ? true : null, 15_000);
+  await waitFor("nothing left", () => processesWith(sb.marker, true).length === 0);
+  const lines = sb.readLog().split("\n");
+  assert.equal(lines.pop(), "", "the log ends with a newline");
+  const records = lines.map((line, i) => {
+    let record;
+    try {
+      record = JSON.parse(line);
+    } catch (err) {
+      throw new Error(`line ${i + 1} of the log is not JSON (${err}): ${line}`);
+    }
+    assert.match(record["@timestamp"], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, line);
+    assert.ok(!Number.isNaN(Date.parse(record["@timestamp"])), line);
+    for (const key of ["level", "message", "logger"]) {
+      assert.equal(typeof record[key], "string", line);
+    }
+    return record as { level: string; message: string; logger: string };
+  });
+  const keeper = records.filter((r) =>
+    r.logger === "daemonize" && / ended \(|giving up/.test(r.message)
+  );
+  assert.deepEqual(keeper.map((r) => [r.level, r.message]), [
+    ["ERROR", `${name} ended (exit code 1); restart 1 in 20 ms`],
+    ["ERROR", `${name} ended (exit code 1); restart 2 in 40 ms`],
+    ["FATAL", "giving up after 2 restarts: 3 consecutive failures, the last exit code 1"],
+  ]);
+  const crashes = records.filter((r) => r.message.includes("Error: crash after 100 ms"));
+  assert.equal(crashes.length, 3, "each run's crash, logged by main's process");
+});
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** A controller for the sandbox's fixture, which reads the status as Daemon.status() does. */
+function controller(sb: Sandbox): Daemon {
+  return new Daemon({
+    module: new URL("./fixtures/app.ts", import.meta.url),
+    pidFile: sb.pidFile,
+    logFile: sb.logFile,
+    env: sb.envMarker(),
+  });
+}
+
+Deno.test("status of a restarted daemon, the line and Daemon.status(): its restarts, its main and how main last ended", async () => {
+  await using sb = new Sandbox();
+  const o = keep({ restartDelay: 50 });
+  const keeper = await sb.start(o);
+  const first = await mainPid(sb);
+  const killedAt = Date.now();
+  Deno.kill(first, "SIGKILL");
+  await afterRestarts(sb, 1);
+  const second = await mainPid(sb, first);
+  const at = keeperFile(sb)?.lastExit?.at;
+  assert.ok(at !== undefined && killedAt <= at.getTime() && at.getTime() <= Date.now(), `${at}`);
+  const line = await sb.run(["status"], o);
+  assert.equal(line.code, 0, line.stderr);
+  assert.match(
+    line.stdout,
+    new RegExp(
+      `^fx is running \\(pid ${keeper}, up \\d+s, main ${second}, 1 restart, last ended ${
+        escape(at.toISOString())
+      }: killed by SIGKILL, log ${escape(sb.logFile)}\\)\n$`,
+    ),
+  );
+  const status = await controller(sb).status();
+  assert.deepEqual(
+    {
+      running: status.running,
+      stale: status.stale,
+      pid: status.pid,
+      mainPid: status.mainPid,
+      restarts: status.restarts,
+      gaveUp: status.gaveUp,
+      lastExit: status.lastExit,
+    },
+    {
+      running: true,
+      stale: false,
+      pid: keeper,
+      mainPid: second,
+      restarts: 1,
+      gaveUp: false,
+      lastExit: { at, reason: "killed by SIGKILL" },
+    },
+  );
+  assert.equal((await sb.run(["stop"], o)).code, 0);
+});
+
+Deno.test("status of a daemon that gave up, the line and Daemon.status(): gave up, its restarts and the last exit", async () => {
+  await using sb = new Sandbox();
+  const o = {
+    ...keep({ restartDelay: 20, maxRestarts: 1 }),
+    behavior: "crash-after",
+    env: { FIXTURE_CRASH_MS: "100" },
+  };
+  const keeper = await sb.start(o);
+  const startedAt = Date.now();
+  await waitFor("the keeper to give up", () => keeperFile(sb)?.gaveUp ? true : null, 15_000);
+  await waitFor("nothing left", () => processesWith(sb.marker, true).length === 0);
+  const at = keeperFile(sb)?.lastExit?.at;
+  assert.ok(at !== undefined && startedAt <= at.getTime() && at.getTime() <= Date.now(), `${at}`);
+  const line = await sb.run(["status"], o);
+  assert.equal(line.code, 1, "dead, its pidfile left");
+  assert.equal(
+    line.stdout,
+    `fx is not running, but its pidfile ${sb.pidFile} remains (pid ${keeper}, gave up after 1 restart, last ended ${at.toISOString()}: exit code 1)\n`,
+  );
+  const status = await controller(sb).status();
+  assert.deepEqual(
+    {
+      running: status.running,
+      stale: status.stale,
+      pid: status.pid,
+      mainPid: status.mainPid,
+      restarts: status.restarts,
+      gaveUp: status.gaveUp,
+      lastExit: status.lastExit,
+    },
+    {
+      running: false,
+      stale: true,
+      pid: keeper,
+      mainPid: null,
+      restarts: 1,
+      gaveUp: true,
+      lastExit: { at, reason: "exit code 1" },
+    },
+  );
+});
+
+Deno.test("the delay doubles after each consecutive failure: 50, 100, 200 ms, in the log and in the time between runs", async () => {
+  await using sb = new Sandbox();
+  const o = {
+    ...keep({ restartDelay: 50, maxRestarts: 3 }),
+    behavior: "crash-after",
+    env: { FIXTURE_CRASH_MS: "100" },
+  };
+  await sb.start(o);
+  await waitFor("the keeper to give up", () => keeperFile(sb)?.gaveUp ? true : null, 15_000);
+  const at = (line: string) => Date.parse(line.replace(/^(\S+) (\S+) (\S+) .*$/, "$1T$2$3"));
+  const lines = sb.readLog().split("\n");
+  const restarts = lines.filter((l) => / ended \(exit code 1\); restart \d+ in \d+ ms$/.test(l));
+  const runs = lines.filter((l) => /\] fx: main up \(pid \d+\)$/.test(l));
+  assert.deepEqual(
+    restarts.map((l) => /restart (\d+) in (\d+) ms$/.exec(l)!.slice(1).map(Number)),
+    [
+      [1, 50],
+      [2, 100],
+      [3, 200],
+    ],
+  );
+  assert.equal(runs.length, 4, "the first run and 3 restarts");
+  for (const [i, delay] of [50, 100, 200].entries()) {
+    const waited = at(runs[i + 1]) - at(restarts[i]);
+    assert.ok(
+      waited >= delay,
+      `restart ${i + 1} came ${waited} ms after its line, before ${delay} ms`,
+    );
+  }
+  assert.match(lines.at(-2)!, /giving up after 3 restarts: 4 consecutive failures/);
 });

@@ -45,6 +45,14 @@ export function isKeeper(pid: number): boolean {
 /** The environment variable that carries {@linkcode KEEPER}. */
 export const KEEPER_ENV = "DAEMONIZE_KEEPER";
 
+// For say's JSON lines: sed commands that write the control characters a
+// name may hold (a newline it cannot) as JSON escapes, each matched by its
+// raw byte, which POSIX sed takes where it takes no escape.
+const JSON_CONTROLS = Array.from({ length: 31 }, (_, i) => i + 1)
+  .filter((c) => c !== 10)
+  .map((c) => `s/${String.fromCharCode(c)}/\\\\u${c.toString(16).padStart(4, "0")}/g`)
+  .join("; ");
+
 /** The keeper program. */
 export const KEEPER = String.raw`
 mask=$1 in=$2 out=$3 nonce=$4 policy=$5 delay=$6 max=$7 pidfile=$8 lockid=$9
@@ -105,7 +113,7 @@ now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ 2>/dev/null | sed 's/\.[^0-9]*Z$/.000Z/'
 say() {
   say_t=$(now)
   if [ "$fmt" = json ]; then
-    say_m=$(printf '%s' "$2" | sed 's/\\/\\\\/g; s/"/\\"/g')
+    say_m=$(printf '%s' "$2" | sed 's/\\/\\\\/g; s/"/\\"/g; ${JSON_CONTROLS}')
     printf '{"@timestamp":"%s","level":"%s","message":"%s","logger":"daemonize","properties":{}}\n' \
       "$say_t" "$1" "$say_m"
   else
