@@ -135,6 +135,42 @@ Deno.test("logLevel: error still writes the lifecycle lines", async () => {
   assert.match(log, /\[INF\] daemonize: exiting: main returned \(exit code 0\)\n$/);
 });
 
+for (const logFormat of ["text", "json"]) {
+  Deno.test(`logLevel error, ${logFormat} format: a daemon that ignores SIGTERM and is killed by stop at stopTimeout has a line that says so`, async () => {
+    await using sb = new Sandbox();
+    const options = { logLevel: "error", logFormat, stopTimeout: 300 };
+    const pid = await sb.start({ behavior: "ignore-term", options });
+    const t0 = performance.now();
+    const out = await sb.run(["stop"], { options });
+    const took = performance.now() - t0;
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout.trim(), `stopped fx (pid ${pid}, after SIGKILL)`);
+    assert.ok(took >= 300, `SIGTERM was ignored until stopTimeout (${took} ms)`);
+    assert.equal(isAlive(pid), false);
+    const lines = sb.readLog().trimEnd().split("\n");
+    const last = lines.at(-1)!;
+    const message = `exiting: killed by stop with SIGKILL after stopTimeout (300 ms) (pid ${pid})`;
+    if (logFormat === "json") {
+      const record = JSON.parse(last);
+      assert.deepEqual(Object.keys(record), [
+        "@timestamp",
+        "level",
+        "message",
+        "logger",
+        "properties",
+      ]);
+      assert.deepEqual(
+        { level: record.level, logger: record.logger, message: record.message },
+        { level: "ERROR", logger: "daemonize", message },
+      );
+    } else {
+      assert.match(last, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+00:00 \[ERR\] daemonize: /);
+      assert.ok(last.endsWith(`daemonize: ${message}`), last);
+    }
+    assert.ok(lines.at(-2)!.includes("stopping: SIGTERM"), "the daemon saw SIGTERM and stayed");
+  });
+}
+
 Deno.test("a program that configured LogTape itself keeps its configuration", async () => {
   await using sb = new Sandbox();
   await sb.start({ script: "own_logtape.ts" });
