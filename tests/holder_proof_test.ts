@@ -9,6 +9,7 @@ import { proveHolder, shellLockProof } from "../lib/launcher/_holder.ts";
 import { flockHeld, isAlive, Sandbox, waitFor } from "./_helpers.ts";
 
 const linux = Deno.build.os === "linux";
+const needs = linux ? "" : " (ignored: needs Linux: /proc and util-linux flock(1))";
 
 /** Both ways of asking whether `pid` holds `path`'s lock, and proveHolder's answer. */
 function proofs(pid: number, path: string): Record<string, LockProof["kind"]> {
@@ -53,7 +54,7 @@ function emptyFile(sb: Sandbox, name: string): string {
 }
 
 Deno.test({
-  name: "proof: a flock -x process holds the file; a live sleep does not",
+  name: "proof: a flock -x process holds the file; a live sleep does not" + needs,
   ignore: !linux,
   fn: async () => {
     await using sb = new Sandbox();
@@ -68,7 +69,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "proof: a process holding only a shared flock is not the holder",
+  name: "proof: a process holding only a shared flock is not the holder" + needs,
   ignore: !linux,
   fn: async () => {
     await using sb = new Sandbox();
@@ -80,7 +81,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "proof: a process with the file open but unlocked is not the holder",
+  name: "proof: a process with the file open but unlocked is not the holder" + needs,
   ignore: !linux,
   fn: async () => {
     await using sb = new Sandbox();
@@ -92,7 +93,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "proof: an exclusive lock on another file does not make the holder of this one",
+  name: "proof: an exclusive lock on another file does not make the holder of this one" + needs,
   ignore: !linux,
   fn: async () => {
     await using sb = new Sandbox();
@@ -118,7 +119,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "proof: a pid that has exited is not the holder",
+  name: "proof: a pid that has exited is not the holder" + needs,
   ignore: !linux,
   fn: async () => {
     await using sb = new Sandbox();
