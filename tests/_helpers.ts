@@ -136,6 +136,15 @@ export function statOf(pid: number): string[] {
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
+/** Whether /proc/locks shows a granted flock of `mode` by `pid` on `path`'s inode. */
+export function flockHeld(pid: number, path: string, mode: "READ" | "WRITE"): boolean {
+  const ino = Deno.statSync(path).ino;
+  return Deno.readTextFileSync("/proc/locks").split("\n").some((line) =>
+    !line.includes("->") && line.includes(` ${mode} `) && line.includes(` ${pid} `) &&
+    line.includes(`:${ino} `)
+  );
+}
+
 export interface RunOptions {
   behavior?: string;
   options?: Record<string, unknown>;
@@ -151,6 +160,7 @@ export class Sandbox implements AsyncDisposable {
   /** An environment entry only this sandbox's processes carry. */
   readonly marker: string;
   readonly extraPids: number[] = [];
+  readonly #children: Deno.ChildProcess[] = [];
 
   constructor() {
     this.dir = Deno.makeTempDirSync({ prefix: "daemonize-test-" });
@@ -172,6 +182,20 @@ export class Sandbox implements AsyncDisposable {
 
   get logFile(): string {
     return this.path("app.log");
+  }
+
+  /** Spawns `command` (no stdio), to be killed by pid and reaped on dispose. */
+  spawn(command: string, args: string[]): Deno.ChildProcess {
+    const child = new Deno.Command(command, {
+      args,
+      cwd: this.dir,
+      env: this.envMarker(),
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    this.#children.push(child);
+    return child;
   }
 
   /** Runs `deno run <flags> <fixture> ...args` and collects its output. */
@@ -246,6 +270,12 @@ export class Sandbox implements AsyncDisposable {
       try {
         Deno.kill(pid, "SIGKILL");
       } catch { /* gone */ }
+    }
+    for (const child of this.#children) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await child.status;
     }
     await waitFor("sandbox processes to die", () => pids.every((pid) => !isAlive(pid)), 5000);
     Deno.removeSync(this.dir, { recursive: true });

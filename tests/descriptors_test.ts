@@ -48,6 +48,9 @@ function hasPython(): boolean {
   }
 }
 const python = Deno.build.os === "linux" && hasPython();
+const noPython = python
+  ? ""
+  : " (ignored: needs Linux and python3, which plays the caller that passes descriptors; .ci/run installs it)";
 
 /** Descriptor number → what it points at, for a live process. */
 function descriptors(pid: number): Map<string, string> {
@@ -112,7 +115,7 @@ for (const restart of ["never", "on-failure"]) {
   for (const fd of [5, 50]) {
     Deno.test({
       name:
-        `restart ${restart}: a pipe handed to start as fd ${fd} reaches EOF when start exits; the daemon holds only what it opened, its child only 0, 1, 2 and nothing of the library's environment`,
+        `restart ${restart}: a pipe handed to start as fd ${fd} reaches EOF when start exits; the daemon holds only what it opened, its child only 0, 1, 2 and nothing of the library's environment${noPython}`,
       ignore: !python,
       async fn() {
         await using sb = new Sandbox();

@@ -6,9 +6,10 @@
 import assert from "node:assert/strict";
 import { type LockProof, procLockProof } from "../lib/_proc.ts";
 import { proveHolder, shellLockProof } from "../lib/launcher/_holder.ts";
-import { isAlive, waitFor } from "./_helpers.ts";
+import { flockHeld, isAlive, Sandbox, waitFor } from "./_helpers.ts";
 
 const linux = Deno.build.os === "linux";
+const needs = linux ? "" : " (ignored: needs Linux: /proc and util-linux flock(1))";
 
 /** Both ways of asking whether `pid` holds `path`'s lock, and proveHolder's answer. */
 function proofs(pid: number, path: string): Record<string, LockProof["kind"]> {
@@ -45,53 +46,22 @@ function hasOpen(pid: number, path: string): boolean {
   }
 }
 
-/** Whether /proc/locks shows a granted lock of `mode` by `pid` on `path`'s inode. */
-function locked(pid: number, path: string, mode: "READ" | "WRITE"): boolean {
-  const ino = Deno.statSync(path).ino;
-  return Deno.readTextFileSync("/proc/locks").split("\n").some((line) =>
-    !line.includes("->") && line.includes(` ${mode} `) && line.includes(` ${pid} `) &&
-    line.includes(`:${ino} `)
-  );
-}
-
-/** Temporary files and the processes started on them, all killed by pid at the end. */
-class Bench implements AsyncDisposable {
-  readonly dir = Deno.makeTempDirSync({ prefix: "daemonize-proof-" });
-  readonly #children: Deno.ChildProcess[] = [];
-
-  file(name: string): string {
-    const path = `${this.dir}/${name}`;
-    Deno.writeTextFileSync(path, "");
-    return path;
-  }
-
-  spawn(command: string, args: string[]): Deno.ChildProcess {
-    const child = new Deno.Command(command, { args, stdin: "null", stdout: "null", stderr: "null" })
-      .spawn();
-    this.#children.push(child);
-    return child;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    for (const child of this.#children) {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-      await child.status;
-    }
-    Deno.removeSync(this.dir, { recursive: true });
-  }
+/** An empty file `name` in the sandbox; its path. */
+function emptyFile(sb: Sandbox, name: string): string {
+  const path = sb.path(name);
+  Deno.writeTextFileSync(path, "");
+  return path;
 }
 
 Deno.test({
-  name: "proof: a flock -x process holds the file; a live sleep does not",
+  name: "proof: a flock -x process holds the file; a live sleep does not" + needs,
   ignore: !linux,
   fn: async () => {
-    await using b = new Bench();
-    const path = b.file("app.pid");
-    const holder = b.spawn("flock", ["--no-fork", "-x", path, "sleep", "30"]);
-    const stranger = b.spawn("sleep", ["30"]);
-    await waitFor("flock to hold the lock", () => locked(holder.pid, path, "WRITE"));
+    await using sb = new Sandbox();
+    const path = emptyFile(sb, "app.pid");
+    const holder = sb.spawn("flock", ["--no-fork", "-x", path, "sleep", "30"]);
+    const stranger = sb.spawn("sleep", ["30"]);
+    await waitFor("flock to hold the lock", () => flockHeld(holder.pid, path, "WRITE"));
     assert.deepEqual(proofs(holder.pid, path), all("holder"));
     assert.ok(isAlive(stranger.pid));
     assert.deepEqual(proofs(stranger.pid, path), all("not-holder"));
@@ -99,37 +69,37 @@ Deno.test({
 });
 
 Deno.test({
-  name: "proof: a process holding only a shared flock is not the holder",
+  name: "proof: a process holding only a shared flock is not the holder" + needs,
   ignore: !linux,
   fn: async () => {
-    await using b = new Bench();
-    const path = b.file("app.pid");
-    const reader = b.spawn("flock", ["--no-fork", "-s", path, "sleep", "30"]);
-    await waitFor("flock -s to hold the lock", () => locked(reader.pid, path, "READ"));
+    await using sb = new Sandbox();
+    const path = emptyFile(sb, "app.pid");
+    const reader = sb.spawn("flock", ["--no-fork", "-s", path, "sleep", "30"]);
+    await waitFor("flock -s to hold the lock", () => flockHeld(reader.pid, path, "READ"));
     assert.deepEqual(proofs(reader.pid, path), all("not-holder"));
   },
 });
 
 Deno.test({
-  name: "proof: a process with the file open but unlocked is not the holder",
+  name: "proof: a process with the file open but unlocked is not the holder" + needs,
   ignore: !linux,
   fn: async () => {
-    await using b = new Bench();
-    const path = b.file("app.pid");
-    const opener = b.spawn("/bin/sh", ["-c", 'exec sleep 30 <"$1"', "sh", path]);
+    await using sb = new Sandbox();
+    const path = emptyFile(sb, "app.pid");
+    const opener = sb.spawn("/bin/sh", ["-c", 'exec sleep 30 <"$1"', "sh", path]);
     await waitFor("sleep to have the file open", () => hasOpen(opener.pid, path));
     assert.deepEqual(proofs(opener.pid, path), all("not-holder"));
   },
 });
 
 Deno.test({
-  name: "proof: an exclusive lock on another file does not make the holder of this one",
+  name: "proof: an exclusive lock on another file does not make the holder of this one" + needs,
   ignore: !linux,
   fn: async () => {
-    await using b = new Bench();
-    const path = b.file("app.pid");
-    const other = b.file("other.lock");
-    const both = b.spawn("flock", [
+    await using sb = new Sandbox();
+    const path = emptyFile(sb, "app.pid");
+    const other = emptyFile(sb, "other.lock");
+    const both = sb.spawn("flock", [
       "--no-fork",
       "-x",
       other,
@@ -141,7 +111,7 @@ Deno.test({
     ]);
     await waitFor(
       "the lock on the other file and this one open",
-      () => locked(both.pid, other, "WRITE") && hasOpen(both.pid, path),
+      () => flockHeld(both.pid, other, "WRITE") && hasOpen(both.pid, path),
     );
     assert.deepEqual(proofs(both.pid, path), all("not-holder"));
     assert.deepEqual(proofs(both.pid, other), all("holder"));
@@ -149,11 +119,11 @@ Deno.test({
 });
 
 Deno.test({
-  name: "proof: a pid that has exited is not the holder",
+  name: "proof: a pid that has exited is not the holder" + needs,
   ignore: !linux,
   fn: async () => {
-    await using b = new Bench();
-    const path = b.file("app.pid");
+    await using sb = new Sandbox();
+    const path = emptyFile(sb, "app.pid");
     const gone = new Deno.Command("true").spawn();
     await gone.status;
     assert.deepEqual(proofs(gone.pid, path), all("not-holder"));

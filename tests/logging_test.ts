@@ -2,6 +2,7 @@
 // lost on exit; SIGHUP reopens; raw output lands in files.
 
 import assert from "node:assert/strict";
+import { parsePidFile } from "../lib/pidfile.ts";
 import { isAlive, Sandbox, waitFor } from "./_helpers.ts";
 
 Deno.test("ctx.logger, a getLogger() in another module and the library all write to the one log file", async () => {
@@ -135,6 +136,42 @@ Deno.test("logLevel: error still writes the lifecycle lines", async () => {
   assert.match(log, /\[INF\] daemonize: exiting: main returned \(exit code 0\)\n$/);
 });
 
+for (const logFormat of ["text", "json"]) {
+  Deno.test(`logLevel error, ${logFormat} format: a daemon that ignores SIGTERM and is killed by stop at stopTimeout has a line that says so`, async () => {
+    await using sb = new Sandbox();
+    const options = { logLevel: "error", logFormat, stopTimeout: 300 };
+    const pid = await sb.start({ behavior: "ignore-term", options });
+    const t0 = performance.now();
+    const out = await sb.run(["stop"], { options });
+    const took = performance.now() - t0;
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout.trim(), `stopped fx (pid ${pid}, after SIGKILL)`);
+    assert.ok(took >= 300, `SIGTERM was ignored until stopTimeout (${took} ms)`);
+    assert.equal(isAlive(pid), false);
+    const lines = sb.readLog().trimEnd().split("\n");
+    const last = lines.at(-1)!;
+    const message = `exiting: killed by stop with SIGKILL after stopTimeout (300 ms) (pid ${pid})`;
+    if (logFormat === "json") {
+      const record = JSON.parse(last);
+      assert.deepEqual(Object.keys(record), [
+        "@timestamp",
+        "level",
+        "message",
+        "logger",
+        "properties",
+      ]);
+      assert.deepEqual(
+        { level: record.level, logger: record.logger, message: record.message },
+        { level: "ERROR", logger: "daemonize", message },
+      );
+    } else {
+      assert.match(last, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+00:00 \[ERR\] daemonize: /);
+      assert.ok(last.endsWith(`daemonize: ${message}`), last);
+    }
+    assert.ok(lines.at(-2)!.includes("stopping: SIGTERM"), "the daemon saw SIGTERM and stayed");
+  });
+}
+
 Deno.test("a program that configured LogTape itself keeps its configuration", async () => {
   await using sb = new Sandbox();
   await sb.start({ script: "own_logtape.ts" });
@@ -216,24 +253,54 @@ Deno.test("logFormat json: every record one JSON object, the library's lifecycle
   assert.equal(records.at(-1).message, "exiting: stopped by SIGTERM (exit code 0)");
 });
 
-for (const [umask, expected] of [[undefined, 0o644], [0o027, 0o640]] as const) {
-  Deno.test(`the log file is mode ${expected.toString(8)} (umask option ${umask?.toString(8) ?? "default"}) at first and after rotation, under a launcher umask of 077`, async () => {
-    await using sb = new Sandbox();
-    const options = umask === undefined ? {} : { umask };
-    const before = Deno.umask(0o077); // the launcher inherits it
-    let out;
-    try {
-      out = await sb.run(["start"], { options });
-    } finally {
-      Deno.umask(before);
-    }
-    assert.equal(out.code, 0, out.stderr);
-    assert.equal(Deno.statSync(sb.logFile).mode! & 0o777, expected);
-    const pid = Number(Deno.readTextFileSync(sb.pidFile).trim());
-    Deno.renameSync(sb.logFile, sb.path("app.log.1"));
-    Deno.kill(pid, "SIGHUP");
-    await waitFor("the new log file", () => sb.readLog().includes("onReload called"));
-    assert.equal(Deno.statSync(sb.logFile).mode! & 0o777, expected);
-    await sb.run(["stop"], { options });
-  });
+const UMASK_CASES = [
+  { umask: undefined, restart: "never", expected: 0o644 },
+  { umask: 0o027, restart: "never", expected: 0o640 },
+  { umask: 0o027, restart: "on-failure", expected: 0o640 },
+] as const;
+for (const { umask, restart, expected } of UMASK_CASES) {
+  Deno.test(
+    `every file the library creates is mode ${expected.toString(8)} (umask option ${
+      umask?.toString(8) ?? "default"
+    }, restart ${restart}) under a launcher umask of 077: log, pidfile, stdout, stderr, after a rotation and reload, and the pidfile restored after it was deleted`,
+    async () => {
+      await using sb = new Sandbox();
+      const options = {
+        restart,
+        stdout: sb.path("out.txt"),
+        stderr: sb.path("err.txt"),
+        ...(umask === undefined ? {} : { umask }),
+      };
+      const files = ["app.log", "app.pid", "out.txt", "err.txt"];
+      const modes = (names: string[]) =>
+        Object.fromEntries(names.map((name) => [name, Deno.statSync(sb.path(name)).mode! & 0o777]));
+      const all = (names: string[]) => Object.fromEntries(names.map((name) => [name, expected]));
+      const before = Deno.umask(0o077); // the launcher inherits it
+      let out;
+      try {
+        out = await sb.run(["start"], { options });
+      } finally {
+        Deno.umask(before);
+      }
+      assert.equal(out.code, 0, out.stderr);
+      assert.deepEqual(modes(files), all(files), "as first created");
+      // With a restart policy the pidfile names the keeper; main runs in `main`.
+      const content = parsePidFile(Deno.readTextFileSync(sb.pidFile));
+      const pid = content?.main ?? content?.pid;
+      assert.ok(pid !== undefined && pid > 1, `a pid in the pidfile: ${JSON.stringify(content)}`);
+      for (const name of ["app.log", "out.txt", "err.txt"]) {
+        Deno.renameSync(sb.path(name), sb.path(`${name}.1`));
+      }
+      Deno.kill(pid, "SIGHUP");
+      await waitFor("the new log file", () => sb.readLog().includes("onReload called"));
+      await waitFor("the reload's answer", () => sb.exists("app.pid.reload"));
+      const reopened = ["app.log", "out.txt", "err.txt", "app.pid.reload"];
+      assert.deepEqual(modes(reopened), all(reopened), "reopened after the rotation");
+      Deno.removeSync(sb.pidFile);
+      await waitFor("the daemon to restore its pidfile", () => sb.exists("app.pid"), 3000);
+      assert.deepEqual(modes(["app.pid"]), all(["app.pid"]), "the restored pidfile");
+      const stop = await sb.run(["stop"], { options });
+      assert.equal(stop.code, 0, stop.stderr);
+    },
+  );
 }

@@ -66,11 +66,23 @@ function immutableWorks(): boolean {
     Deno.removeSync(dir);
   }
 }
-const immutable = Deno.build.os === "linux" && Deno.uid() === 0 && immutableWorks();
+/** Why no file can be made immutable here, or null when one can. */
+function noImmutable(): string | null {
+  if (Deno.build.os !== "linux") return "needs Linux";
+  if (Deno.uid() !== 0) return "needs root for chattr +i";
+  if (!immutableWorks()) {
+    return "chattr +i fails in the temporary directory (no chattr, or tmpfs or overlayfs)";
+  }
+  return null;
+}
+const notImmutable = noImmutable();
+const immutable = notImmutable === null;
+const ignoredWhy = immutable ? "" : ` (ignored: ${notImmutable})`;
 
 Deno.test({
   name:
-    "an immutable pidfile, log file or directory: PERMISSION saying immutable, not 'make it writable'",
+    "an immutable pidfile, log file or directory: PERMISSION saying immutable, not 'make it writable'" +
+    ignoredWhy,
   ignore: !immutable,
   async fn() {
     await using sb = new Sandbox();
@@ -114,7 +126,8 @@ Deno.test({
 
 Deno.test({
   name:
-    "stop that cannot remove the pidfile (its directory made immutable) says so: exit 1, never plain success; the controller resolves with the reason",
+    "stop that cannot remove the pidfile (its directory made immutable) says so: exit 1, never plain success; the controller resolves with the reason" +
+    ignoredWhy,
   ignore: !immutable,
   async fn() {
     await using sb = new Sandbox();

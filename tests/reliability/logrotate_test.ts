@@ -53,7 +53,11 @@ const RECORD = /^\d{4}-\d\d-\d\d \S+ \S+ \[\w+\] ([\w.-]+): (.*)$/;
 
 Deno.test({
   name:
-    `${ROTATIONS} rotations by examples/logrotate.conf (rename, create, reload, delaycompress) while raw stdout, raw stderr, LogTape and a child write: every line once, whole`,
+    `${ROTATIONS} rotations by examples/logrotate.conf (rename, create, reload, delaycompress) while raw stdout, raw stderr, LogTape and a child write: every line once, whole${
+      LOGROTATE === null
+        ? " (ignored: needs Linux with logrotate installed; .ci/run installs it)"
+        : ""
+    }`,
   ignore: LOGROTATE === null,
   async fn() {
     await using sb = new Sandbox();

@@ -50,12 +50,24 @@ function tool(name: string): boolean {
   }
 }
 
-const runnable = Deno.build.os === "linux" && Deno.uid() === 0 && tool("gcc") && tool("setpriv");
+/** Why the race cannot run here, or null when it can. */
+function missing(): string | null {
+  if (Deno.build.os !== "linux") return "needs Linux (renameat2)";
+  if (Deno.uid() !== 0) {
+    return "needs root to run the daemon as root and the swapper as another user";
+  }
+  if (!tool("gcc")) return "needs gcc to build the swapper; .ci/run installs it";
+  if (!tool("setpriv")) return "needs setpriv (util-linux) to run the swapper as another user";
+  return null;
+}
+const why = missing();
 
 Deno.test({
   name:
-    `${CYCLES} starts, failed starts, reloads, stops and logs as root while nobody swaps the outputs with symlinks: nothing outside is created, written or shown`,
-  ignore: !runnable,
+    `${CYCLES} starts, failed starts, reloads, stops and logs as root while nobody swaps the outputs with symlinks: nothing outside is created, written or shown${
+      why === null ? "" : ` (ignored: ${why})`
+    }`,
+  ignore: why !== null,
   async fn() {
     await using sb = new Sandbox();
     Deno.chmodSync(sb.dir, 0o711); // nobody may pass through, not look
