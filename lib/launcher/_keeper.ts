@@ -323,6 +323,9 @@ keeper() {
     read -r up _ </proc/uptime
     $wrap "$@" <"$in" 3>&- 9>&- &
     w=$!
+    # A stop whose group-wide TERM (the trap's) came just before this main
+    # existed. (Without a pidfile of its own, the keeper sends none.)
+    [ -n "$pidfile" ] && [ -n "$stopping" ] && kill -TERM $w 2>/dev/null
     while :; do
       wait $w 2>/dev/null
       st=$?
