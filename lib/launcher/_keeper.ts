@@ -261,11 +261,48 @@ keeper() {
     [ "$1" = keep ] || { [ /dev/fd/9 -ef "$pidfile" ] && rm -f "$pidfile"; }
     exit "${"$"}{2:-0}"
   }
+  # Passes signal $1 on to the program, with a lock only once it listens
+  # for signals (it writes main=<its pid> after that): before, it would
+  # die of a reload's SIGHUP.
+  pass() {
+    [ -n "$w" ] || return 0
+    if [ -n "$pidfile" ]; then
+      pass_ok=
+      while read -r l; do [ "$l" = "main=$w" ] && pass_ok=1; done </dev/fd/9
+      [ -n "$pass_ok" ] || return 0
+    fi
+    kill -$1 $w 2>/dev/null
+  }
+  # Takes the file now at the pidfile's path as the one to lock once nobody
+  # holds it, or makes it again when it is gone; false when another
+  # daemon holds the file there.
+  mend() {
+    [ /dev/fd/9 -ef "$pidfile" ] && return 0
+    if [ -e "$pidfile" ] || [ -L "$pidfile" ]; then
+      [ -f "$pidfile" ] && [ ! -L "$pidfile" ] && { command exec 8<"$pidfile"; } 2>/dev/null ||
+        return 1
+    else
+      set -C
+      { command exec 8>"$pidfile"; } 2>/dev/null
+      mend_rc=$?
+      set +C
+      [ $mend_rc -eq 0 ] || return 1
+    fi
+    # A status or a stop looks (a shared lock) for a moment.
+    mend_n=0
+    until flock -n 8; do
+      mend_n=$((mend_n + 1))
+      [ $mend_n -lt 5 ] || { exec 8<&-; return 1; }
+      sleep 0.02
+    done
+    exec 9<&8 8<&-
+    printf '%s\nstarted=%s\nkeeper=1\n%s' "$me" "$since" "$past" >/dev/fd/9
+  }
   # The restart lines of the pidfile: kept when it is written again.
   stopping= w= s= past=
   trap 'if [ -z "$stopping" ]; then stopping=1
     [ -n "$pidfile" ] && { printf "%s\nstarted=%s\nkeeper=1\n%sstopping=1\n" "$me" "$since" "$past" >/dev/fd/9; kill -TERM 0; }; fi' $stops
-  for sig in HUP $others; do trap "[ -n \"\$w\" ] && kill -$sig \$w" $sig; done
+  for sig in HUP $others; do trap "pass $sig" $sig; done
   restarts=0 fails=0 d=$delay first=1
   while :; do
     read -r up _ </proc/uptime
@@ -299,14 +336,14 @@ keeper() {
     fi
     [ -n "$stopping" ] && leave
     # The daemon may have restored a removed pidfile under its own lock,
-    # or lost the path to another daemon: take the file there, or go.
-    if ! [ /dev/fd/9 -ef "$pidfile" ]; then
-      if [ -f "$pidfile" ] && [ ! -L "$pidfile" ] && { command exec 8<"$pidfile"; } 2>/dev/null && flock -n 8; then
-        exec 9<&8 8<&-
-      else
-        say WARN "pidFile \"$pidfile\" now belongs to another daemon; not restarting $name"
-        leave keep
-      fi
+    # or lost the path to another daemon: take the file there, or go. One
+    # that held the file and was stopped removed it: not made again here.
+    if [ ! -e "$pidfile" ] && [ ! -L "$pidfile" ]; then
+      say INFO "$name ended and its pidFile \"$pidfile\" is gone; not restarting it"
+      leave keep
+    elif ! mend; then
+      say WARN "pidFile \"$pidfile\" now belongs to another daemon; not restarting $name"
+      leave keep
     fi
     read -r end _ </proc/uptime
     if [ $((${"$"}{end%.*} - ${"$"}{up%.*})) -ge 30 ]; then fails=0 d=$delay; fi
@@ -334,10 +371,24 @@ keeper() {
 last_exit=$(now) $(why $st)
 "
     printf '%s\nstarted=%s\nkeeper=1\n%s' "$me" "$since" "$past" >/dev/fd/9
-    sleep $((pause / 1000)).$(printf %03d $((pause % 1000))) &
-    s=$!
-    wait $s
-    kill $s 2>/dev/null
+    # In steps of at most 500 ms, so that the pidfile's path is kept (see
+    # mend) while no program runs; a signal does not cut the wait short.
+    left=$pause
+    while [ -z "$stopping" ]; do
+      step=$left
+      [ $step -gt 500 ] && step=500
+      sleep 0.$(printf %03d $step) &
+      s=$!
+      while kill -0 $s 2>/dev/null && [ -z "$stopping" ]; do wait $s; done
+      kill $s 2>/dev/null
+      [ -n "$stopping" ] && break
+      if ! mend; then
+        say WARN "pidFile \"$pidfile\" now belongs to another daemon; not restarting $name"
+        leave keep
+      fi
+      left=$((left - step))
+      [ $left -gt 0 ] || break
+    done
     if [ -n "$stopping" ]; then
       say INFO "exiting: stopped during the wait before restart $restarts; $name does not start again"
       leave

@@ -1,0 +1,144 @@
+// The keeper between two runs of main (restart on crash), attacked: the
+// pidfile removed during the wait or while main runs, signals sent to the
+// keeper during the wait and while the next main starts, a reload during
+// the wait. Each failed on the code before its fix.
+
+import assert from "node:assert/strict";
+import { parsePidFile, type PidFileContent } from "../../lib/pidfile.ts";
+import { isAlive, processesWith, type RunOptions, Sandbox, waitFor } from "../_helpers.ts";
+
+function keeperFile(sb: Sandbox): PidFileContent | null {
+  try {
+    return parsePidFile(Deno.readTextFileSync(sb.pidFile));
+  } catch {
+    return null;
+  }
+}
+
+function afterRestarts(sb: Sandbox, restarts: number): Promise<PidFileContent> {
+  return waitFor(`restart ${restarts} recorded in the pidfile`, () => {
+    const content = keeperFile(sb);
+    return content !== null && content.restarts >= restarts ? content : null;
+  }, 10_000);
+}
+
+/** The process running main now, once it differs from `not` and has said it started. */
+function mainPid(sb: Sandbox, not: number | null = null): Promise<number> {
+  return waitFor("a running main", () => {
+    const pid = keeperFile(sb)?.main ?? null;
+    const started = pid !== null && sb.readLog().includes(`started fx (pid ${pid})`);
+    return pid !== null && pid !== not && isAlive(pid) && started ? pid : null;
+  }, 10_000);
+}
+
+/** Milliseconds since midnight of a text log line's timestamp. */
+function clock(line: string): number {
+  const [h, m, s] = / (\d\d):(\d\d):(\d\d\.\d{3}) /.exec(line)!.slice(1).map(Number);
+  return ((h * 60 + m) * 60 + s) * 1000;
+}
+
+async function stopAll(sb: Sandbox, o: RunOptions): Promise<void> {
+  const stop = await sb.run(["stop"], o);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.deepEqual(processesWith(sb.marker, true), [], "keeper, copier and main gone");
+  assert.equal(sb.exists("app.pid"), false);
+}
+
+// exit-3: main exits with 3 200 ms after it started, every time.
+const crashing = (delay: number): RunOptions => ({
+  behavior: "exit-3",
+  options: { restart: "on-failure", restartDelay: delay, maxRestarts: 10 },
+});
+
+Deno.test("a pidfile removed during the wait before a restart comes back, and the daemon restarts and stops", async () => {
+  await using sb = new Sandbox();
+  const o = crashing(3000);
+  const keeper = await sb.start(o);
+  await afterRestarts(sb, 1);
+  Deno.removeSync(sb.pidFile);
+  // The keeper looks at the path every 500 ms of its wait.
+  const back = await waitFor("the keeper to make the pidfile again", () => keeperFile(sb), 2000);
+  assert.equal(back.pid, keeper);
+  assert.equal(back.restarts, 1);
+  const status = await sb.run(["status"], o);
+  assert.equal(status.code, 0, `running during the wait: ${status.stdout}${status.stderr}`);
+  await waitFor(
+    "the restarted main",
+    () => sb.readLog().match(/up; exiting with 3/g)?.length === 2,
+  );
+  assert.doesNotMatch(sb.readLog(), /belongs to another daemon|not restarting/);
+  await stopAll(sb, o);
+});
+
+Deno.test("a main that restored its removed pidfile is still restarted when it crashes", async () => {
+  await using sb = new Sandbox();
+  const o = {
+    behavior: "crash-after",
+    env: { FIXTURE_CRASH_MS: "2500" },
+    options: { restart: "on-failure", restartDelay: 100 },
+  };
+  await sb.start(o);
+  const first = await mainPid(sb);
+  Deno.removeSync(sb.pidFile);
+  await waitFor("main to restore it", () => sb.readLog().includes("was removed; restored it"));
+  await afterRestarts(sb, 1);
+  const second = await mainPid(sb, first);
+  assert.ok(isAlive(second));
+  assert.doesNotMatch(sb.readLog(), /not restarting/);
+  await stopAll(sb, o);
+});
+
+Deno.test("signals to the keeper during the wait before a restart do not cut the wait short", async () => {
+  await using sb = new Sandbox();
+  const o = crashing(2000);
+  const keeper = await sb.start(o);
+  await afterRestarts(sb, 1);
+  for (const signal of ["SIGHUP", "SIGUSR2", "SIGALRM"] as const) Deno.kill(keeper, signal);
+  await waitFor(
+    "the restarted main",
+    () => sb.readLog().match(/up; exiting with 3/g)?.length === 2,
+  );
+  const lines = sb.readLog().split("\n");
+  const wait = lines.find((l) => l.includes("restart 1 in 2000 ms"))!;
+  const next = lines.filter((l) => l.includes("up; exiting with 3"))[1];
+  const waited = clock(next) - clock(wait);
+  assert.ok(waited >= 1900, `main started again ${waited} ms after the keeper said 2000 ms`);
+  await stopAll(sb, o);
+});
+
+Deno.test("SIGHUPs to the keeper while a restarted main starts do not kill it", async () => {
+  await using sb = new Sandbox();
+  const o = { options: { restart: "on-failure", restartDelay: 100, maxRestarts: 3 } };
+  const keeper = await sb.start(o);
+  const first = await mainPid(sb);
+  Deno.kill(first, "SIGKILL");
+  // reload (or logrotate's postrotate) repeated through the restart.
+  const deadline = performance.now() + 10_000;
+  let second: number | null = null;
+  while (second === null && performance.now() < deadline) {
+    Deno.kill(keeper, "SIGHUP");
+    await new Promise((r) => setTimeout(r, 5));
+    const pid = keeperFile(sb)?.main ?? null;
+    if (pid !== null && pid !== first && sb.readLog().includes(`started fx (pid ${pid})`)) {
+      second = pid;
+    }
+  }
+  assert.doesNotMatch(sb.readLog(), /killed by SIGHUP/);
+  assert.notEqual(second, null, `no main came up again:\n${sb.readLog()}`);
+  assert.equal(keeperFile(sb)?.restarts, 1);
+  await stopAll(sb, o);
+});
+
+Deno.test("reload during the wait before a restart says so at once", async () => {
+  await using sb = new Sandbox();
+  const o = crashing(5000);
+  await sb.start(o);
+  await afterRestarts(sb, 1);
+  const t0 = performance.now();
+  const reload = await sb.run(["reload"], o);
+  const took = performance.now() - t0;
+  assert.equal(reload.code, 1);
+  assert.match(reload.stderr, /main is not running; it is restarted after a crash/);
+  assert.ok(took < 2000, `reload waited ${Math.round(took)} ms for an answer nobody could give`);
+  await stopAll(sb, o);
+});
