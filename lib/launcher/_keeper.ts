@@ -105,7 +105,11 @@ now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ 2>/dev/null | sed 's/\.[^0-9]*Z$/.000Z/'
 say() {
   say_t=$(now)
   if [ "$fmt" = json ]; then
-    say_m=$(printf '%s' "$2" | sed 's/\\/\\\\/g; s/"/\\"/g')
+    # Line breaks and tabs escaped, other control characters as spaces: \036,
+    # \035 and \034 stand for \n, \r and \t on the way through sed.
+    say_m=$(printf '%s' "$2" | tr '\n\r\t' '\036\035\034' | tr '\001-\033\037' ' ' |
+      sed 's/\\/\\\\/g; s/"/\\"/g' |
+      sed "s/$(printf '\036')/\\\\n/g; s/$(printf '\035')/\\\\r/g; s/$(printf '\034')/\\\\t/g")
     printf '{"@timestamp":"%s","level":"%s","message":"%s","logger":"daemonize","properties":{}}\n' \
       "$say_t" "$1" "$say_m"
   else

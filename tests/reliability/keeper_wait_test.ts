@@ -142,3 +142,28 @@ Deno.test("reload during the wait before a restart says so at once", async () =>
   assert.ok(took < 2000, `reload waited ${Math.round(took)} ms for an answer nobody could give`);
   await stopAll(sb, o);
 });
+
+Deno.test("the keeper's lines in a JSON log are JSON, whatever the daemon's name holds", async () => {
+  await using sb = new Sandbox();
+  const name = 'odd "name"\twith\\ a tab\x01';
+  const o = {
+    behavior: "exit-3",
+    options: { name, logFormat: "json", restart: "on-failure", restartDelay: 20, maxRestarts: 1 },
+  };
+  const start = await sb.run(["start"], o);
+  assert.equal(start.code, 0, start.stderr);
+  await waitFor("the keeper to give up", () => keeperFile(sb)?.gaveUp ? true : null, 10_000);
+  await waitFor("nothing left", () => processesWith(sb.marker, true).length === 0);
+  const records = sb.readLog().split("\n").filter((l) => l !== "").map((line) => {
+    try {
+      return JSON.parse(line);
+    } catch {
+      throw new Error(`not JSON: ${JSON.stringify(line)}`);
+    }
+  });
+  const keeper = records.filter((r) => r.logger === "daemonize").map((r) => r.message);
+  assert.ok(
+    keeper.includes('odd "name"\twith\\ a tab  ended (exit code 3); restart 1 in 20 ms'),
+    keeper.join("\n"),
+  );
+});
