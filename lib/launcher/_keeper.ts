@@ -242,6 +242,22 @@ sweep() {
   kill -KILL $sw_left 2>/dev/null
 }
 
+# Opens the file at the pidfile's path as fd 8: made anew (never through a
+# link) when there is none, else only a regular file of ours.
+openpath() {
+  if [ -e "$pidfile" ] || [ -L "$pidfile" ]; then
+    [ -f "$pidfile" ] && [ ! -L "$pidfile" ] && { command exec 8<"$pidfile"; } 2>/dev/null &&
+      [ -O /dev/fd/8 ] && [ /dev/fd/8 -ef "$pidfile" ] && [ ! -L "$pidfile" ] && return 0
+    exec 8<&-
+    return 1
+  fi
+  set -C
+  { command exec 8>"$pidfile"; } 2>/dev/null
+  op_rc=$?
+  set +C
+  return $op_rc
+}
+
 keeper() {
   read -r me _ </proc/self/stat
   if [ -n "$pidfile" ]; then
@@ -250,8 +266,14 @@ keeper() {
       exit 1
     fi
     if ! { command exec 9<"$pidfile"; } 2>/dev/null || [ "$(stat -Lc %d:%i /dev/fd/9)" != "$lockid" ]; then
-      tell 'fail {"ok":false,"code":"BAD_PIDFILE","message":"pidFile changed while the daemon was starting; try again"}'
-      exit 1
+      # A stop or another start removed or replaced the file the launcher
+      # made: take the one there now, as the daemon itself would.
+      exec 9<&-
+      if ! openpath; then
+        tell 'fail {"ok":false,"code":"BAD_PIDFILE","message":"pidFile changed while the daemon was starting, and the path is not a regular file of ours now"}'
+        exit 1
+      fi
+      exec 9<&8 8<&-
     fi
     if ! flock -n 9; then
       tell 'fail {"ok":false,"code":"ALREADY_RUNNING","message":"already running"}'
@@ -282,16 +304,7 @@ keeper() {
   # daemon holds the file there.
   mend() {
     [ /dev/fd/9 -ef "$pidfile" ] && return 0
-    if [ -e "$pidfile" ] || [ -L "$pidfile" ]; then
-      [ -f "$pidfile" ] && [ ! -L "$pidfile" ] && { command exec 8<"$pidfile"; } 2>/dev/null ||
-        return 1
-    else
-      set -C
-      { command exec 8>"$pidfile"; } 2>/dev/null
-      mend_rc=$?
-      set +C
-      [ $mend_rc -eq 0 ] || return 1
-    fi
+    openpath || return 1
     # A status or a stop looks (a shared lock) for a moment.
     mend_n=0
     until flock -n 8; do
@@ -304,8 +317,12 @@ keeper() {
   }
   # The restart lines of the pidfile: kept when it is written again.
   stopping= w= s= past=
+  # A stop keeps "starting=1" too: a program stopped before it was ready
+  # is reported to the launcher (below), as one that failed.
   trap 'if [ -z "$stopping" ]; then stopping=1
-    [ -n "$pidfile" ] && { printf "%s\nstarted=%s\nkeeper=1\n%sstopping=1\n" "$me" "$since" "$past" >/dev/fd/9; kill -TERM 0; }; fi' $stops
+    [ -n "$pidfile" ] && { tr_s=; while read -r l; do [ "$l" = starting=1 ] && tr_s="$l
+"; done </dev/fd/9
+    printf "%s\nstarted=%s\n%skeeper=1\n%sstopping=1\n" "$me" "$since" "$tr_s" "$past" >/dev/fd/9; kill -TERM 0; }; fi' $stops
   for sig in HUP $others; do trap "pass $sig" $sig; done
   restarts=0 fails=0 d=$delay first=1
   while :; do

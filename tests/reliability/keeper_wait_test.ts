@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { parsePidFile, type PidFileContent } from "../../lib/pidfile.ts";
-import { isAlive, processesWith, type RunOptions, Sandbox, waitFor } from "../_helpers.ts";
+import { isAlive, processesWith, type RunOptions, Sandbox, statOf, waitFor } from "../_helpers.ts";
 
 function keeperFile(sb: Sandbox): PidFileContent | null {
   try {
@@ -166,4 +166,33 @@ Deno.test("the keeper's lines in a JSON log are JSON, whatever the daemon's name
     keeper.includes('odd "name"\twith\\ a tab  ended (exit code 3); restart 1 in 20 ms'),
     keeper.join("\n"),
   );
+});
+
+Deno.test("a start stopped before main is ready says why, not that it ended without a word", async () => {
+  await using sb = new Sandbox();
+  const o = {
+    env: { FIXTURE_FAULT: "daemon-before-lock" }, // main's process holds itself there
+    options: { restart: "on-failure", readyTimeout: 10_000, stopTimeout: 5000 },
+  };
+  const start = sb.command(["start"], o).spawn();
+  sb.extraPids.push(start.pid);
+  const output = start.output();
+  const keeper = await waitFor("the keeper's pid in the pidfile", () => keeperFile(sb)?.pid);
+  const held = await waitFor(
+    "main's process, held",
+    () => processesWith(sb.marker).find((pid) => pid !== start.pid && statOf(pid)[0] === "T"),
+  );
+  const stop = sb.command(["stop"], o).spawn();
+  sb.extraPids.push(stop.pid);
+  await waitFor("the keeper to be stopping", () => keeperFile(sb)?.stopping);
+  // It dies before it could answer the stop (the OOM killer, say).
+  Deno.kill(held, "SIGKILL");
+  const out = await output;
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 1);
+  assert.doesNotMatch(stderr, /without a word/);
+  assert.match(stderr, /was killed by SIGKILL before it was ready/);
+  assert.equal((await stop.status).code, 0);
+  assert.equal(isAlive(keeper), false);
+  assert.deepEqual(processesWith(sb.marker, true), []);
 });
