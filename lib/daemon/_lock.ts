@@ -35,6 +35,7 @@ function open(path: string): Deno.FsFile {
 export type PathCheck =
   | { kind: "ok" }
   | { kind: "restored"; was: "missing" | "replaced" | "foreign" }
+  | { kind: "restored"; was: "keeper"; keeper: number }
   | { kind: "busy" }
   | { kind: "taken"; by: number | null }
   | { kind: "error"; message: string };
@@ -240,11 +241,12 @@ export class PidFileLock {
     }
     if (file !== this.#file) this.#file.close();
     this.#file = file;
-    if (!this.#own && !keeperGone) this.#keeper = this.#content.pid;
+    const keeper = this.#content.pid;
+    if (!this.#own && !keeperGone) this.#keeper = keeper;
     this.#own = true;
     this.#content = { ...this.#content, pid: Deno.pid, keeper: false, main: null };
     this.#write();
-    return { kind: "restored", was: keeperGone ? "replaced" : was };
+    return keeperGone ? { kind: "restored", was: "keeper", keeper } : { kind: "restored", was };
   }
 
   /**

@@ -196,3 +196,21 @@ Deno.test("a start stopped before main is ready says why, not that it ended with
   assert.equal(isAlive(keeper), false);
   assert.deepEqual(processesWith(sb.marker, true), []);
 });
+
+Deno.test("kill -9 of the keeper: main holds the pidfile itself and the log says restarts are over", async () => {
+  await using sb = new Sandbox();
+  const o = { options: { restart: "on-failure" } };
+  const keeper = await sb.start(o);
+  const main = await mainPid(sb);
+  Deno.kill(keeper, "SIGKILL");
+  await waitFor(
+    "main's line",
+    () =>
+      sb.readLog().includes(`its keeper (pid ${keeper}) is gone, so main is no longer restarted`),
+  );
+  assert.doesNotMatch(sb.readLog(), /was replaced; restored it/, "nobody replaced it");
+  const status = await sb.run(["status", "--json"], o);
+  assert.equal(status.code, 0);
+  assert.equal(JSON.parse(status.stdout).pid, main);
+  await stopAll(sb, o);
+});
