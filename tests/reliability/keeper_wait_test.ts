@@ -214,3 +214,17 @@ Deno.test("kill -9 of the keeper: main holds the pidfile itself and the log says
   assert.equal(JSON.parse(status.stdout).pid, main);
   await stopAll(sb, o);
 });
+
+Deno.test("a restartDelay and a stopTimeout with a fraction of a millisecond work in the keeper", async () => {
+  await using sb = new Sandbox();
+  const o = {
+    behavior: "spawn-then-crash", // leaves a child for the keeper to end (stopTimeout)
+    options: { restart: "on-failure", restartDelay: 20.5, maxRestarts: 1, stopTimeout: 300.5 },
+  };
+  await sb.start(o);
+  await waitFor("the keeper to give up", () => keeperFile(sb)?.gaveUp ? true : null, 10_000);
+  const log = sb.readLog();
+  assert.doesNotMatch(log, /Illegal number|arithmetic/);
+  assert.match(log, /restart 1 in 2[01] ms/);
+  assert.equal(log.match(/ending what fx left behind/g)?.length, 2);
+});
