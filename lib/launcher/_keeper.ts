@@ -215,15 +215,18 @@ leftovers() {
     lo_all="$lo_all ${"$"}{lo_d#/proc/}:$2"
   done
   for lo_p in $lo_all; do
-    lo_up=${"$"}{lo_p#*:}
+    lo_top=${"$"}{lo_p%:*} lo_up=${"$"}{lo_p#*:}
     while [ "$lo_up" != "$$" ]; do
       case "$lo_all " in
-        *" $lo_up:"*) lo_t=${"$"}{lo_all#* "$lo_up":} lo_up=${"$"}{lo_t%% *} ;;
-        *) printf '%s ' "${"$"}{lo_p%:*}" && break ;;
+        *" $lo_up:"*) lo_top=$lo_up lo_t=${"$"}{lo_all#* "$lo_up":} lo_up=${"$"}{lo_t%% *} ;;
+        *) shell "$lo_top" || printf '%s ' "${"$"}{lo_p%:*}"; break ;;
       esac
     done
   done
 }
+# Whether process $1 is one of the keeper's own shells, which carry the
+# keeper in their environment: orphans too once K is gone (kill -9).
+shell() { tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -q "^DAEMONIZE_KEEPER="; }
 
 # Ends what the program left in its process group, as stop does: SIGTERM,
 # then SIGKILL after the stop timeout.

@@ -228,3 +228,21 @@ Deno.test("a restartDelay and a stopTimeout with a fraction of a millisecond wor
   assert.match(log, /restart 1 in 2[01] ms/);
   assert.equal(log.match(/ending what fx left behind/g)?.length, 2);
 });
+
+Deno.test("kill -9 of the keeper's session leader: main is still restarted, and the keeper never ends itself", async () => {
+  await using sb = new Sandbox();
+  const o = { options: { restart: "on-failure", restartDelay: 100 } };
+  const keeper = await sb.start(o);
+  const first = await mainPid(sb);
+  const leader = Number(statOf(keeper)[2]);
+  assert.notEqual(leader, keeper);
+  Deno.kill(leader, "SIGKILL");
+  await waitFor("the leader gone", () => !isAlive(leader));
+  Deno.kill(first, "SIGKILL");
+  await afterRestarts(sb, 1);
+  const second = await mainPid(sb, first);
+  assert.ok(isAlive(keeper), "the keeper is still there");
+  assert.doesNotMatch(sb.readLog(), new RegExp(`left behind: pids .*\\b${keeper}\\b`));
+  assert.ok(isAlive(second));
+  await stopAll(sb, o);
+});
