@@ -262,6 +262,8 @@ openpath() {
 }
 
 keeper() {
+  # A copier killed (kill -9) must not take the keeper with it at its next line.
+  trap '' PIPE
   read -r me _ </proc/self/stat
   if [ -n "$pidfile" ]; then
     if ! command -v flock >/dev/null; then

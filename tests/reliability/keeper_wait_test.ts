@@ -246,3 +246,23 @@ Deno.test("kill -9 of the keeper's session leader: main is still restarted, and 
   assert.ok(isAlive(second));
   await stopAll(sb, o);
 });
+
+Deno.test("kill -9 of the keeper's copier: main is still restarted after a crash", async () => {
+  await using sb = new Sandbox();
+  const o = { options: { restart: "on-failure", restartDelay: 100 } };
+  const keeper = await sb.start(o);
+  const first = await mainPid(sb);
+  const leader = Number(statOf(keeper)[2]);
+  const copier = processesWith(sb.marker, true).find((pid) =>
+    pid !== keeper && pid !== leader && Number(statOf(pid)[1]) === leader
+  );
+  assert.ok(copier !== undefined, "the copier");
+  Deno.kill(copier, "SIGKILL");
+  await waitFor("the copier gone", () => !isAlive(copier));
+  Deno.kill(first, "SIGKILL");
+  await afterRestarts(sb, 1);
+  const second = await mainPid(sb, first);
+  assert.ok(isAlive(keeper), "the keeper lives");
+  assert.ok(isAlive(second));
+  await stopAll(sb, o);
+});
