@@ -50,25 +50,35 @@ const crashing = (delay: number): RunOptions => ({
   options: { restart: "on-failure", restartDelay: delay, maxRestarts: 10 },
 });
 
-Deno.test("a pidfile removed during the wait before a restart comes back, and the daemon restarts and stops", async () => {
-  await using sb = new Sandbox();
-  const o = crashing(3000);
-  const keeper = await sb.start(o);
-  await afterRestarts(sb, 1);
-  Deno.removeSync(sb.pidFile);
-  // The keeper looks at the path every 500 ms of its wait.
-  const back = await waitFor("the keeper to make the pidfile again", () => keeperFile(sb), 2000);
-  assert.equal(back.pid, keeper);
-  assert.equal(back.restarts, 1);
-  const status = await sb.run(["status"], o);
-  assert.equal(status.code, 0, `running during the wait: ${status.stdout}${status.stderr}`);
-  await waitFor(
-    "the restarted main",
-    () => sb.readLog().match(/up; exiting with 3/g)?.length === 2,
-  );
-  assert.doesNotMatch(sb.readLog(), /belongs to another daemon|not restarting/);
-  await stopAll(sb, o);
-});
+for (const how of ["removed", "replaced by a copy"]) {
+  Deno.test(`a pidfile ${how} during the wait before a restart is the keeper's again, and the daemon restarts and stops`, async () => {
+    await using sb = new Sandbox();
+    const o = crashing(3000);
+    const keeper = await sb.start(o);
+    await afterRestarts(sb, 1);
+    if (how === "removed") Deno.removeSync(sb.pidFile);
+    else {
+      Deno.copyFileSync(sb.pidFile, sb.path("copy.pid"));
+      Deno.renameSync(sb.path("copy.pid"), sb.pidFile);
+    }
+    // The keeper looks at the path every 500 ms of its wait.
+    const back = await waitFor("the keeper to hold the pidfile again", () => {
+      const content = keeperFile(sb);
+      const locked = new Deno.Command("flock", { args: ["-n", sb.pidFile, "true"] }).outputSync();
+      return content !== null && !locked.success ? content : null;
+    }, 2000);
+    assert.equal(back.pid, keeper);
+    assert.equal(back.restarts, 1);
+    const status = await sb.run(["status"], o);
+    assert.equal(status.code, 0, `running during the wait: ${status.stdout}${status.stderr}`);
+    await waitFor(
+      "the restarted main",
+      () => sb.readLog().match(/up; exiting with 3/g)?.length === 2,
+    );
+    assert.doesNotMatch(sb.readLog(), /belongs to another daemon|not restarting|exit code 1/);
+    await stopAll(sb, o);
+  });
+}
 
 Deno.test("a main that restored its removed pidfile is still restarted when it crashes", async () => {
   await using sb = new Sandbox();
