@@ -309,7 +309,9 @@ keeper() {
   # daemon holds the file there.
   mend() {
     [ /dev/fd/9 -ef "$pidfile" ] && return 0
+    mend_why="cannot be made again, or is not a regular file of ours"
     openpath || return 1
+    mend_why="now belongs to another daemon"
     # A status or a stop looks (a shared lock) for a moment.
     mend_n=0
     until flock -n 8; do
@@ -368,7 +370,7 @@ keeper() {
       say INFO "$name ended and its pidFile \"$pidfile\" is gone; not restarting it"
       leave keep
     elif ! mend; then
-      say WARN "pidFile \"$pidfile\" now belongs to another daemon; not restarting $name"
+      say WARN "pidFile \"$pidfile\" $mend_why; not restarting $name"
       leave keep
     fi
     read -r end _ </proc/uptime
@@ -409,7 +411,7 @@ last_exit=$(now) $(why $st)
       kill $s 2>/dev/null
       [ -n "$stopping" ] && break
       if ! mend; then
-        say WARN "pidFile \"$pidfile\" now belongs to another daemon; not restarting $name"
+        say WARN "pidFile \"$pidfile\" $mend_why; not restarting $name"
         leave keep
       fi
       left=$((left - step))

@@ -277,3 +277,16 @@ Deno.test("kill -9 of the keeper's copier: main is still restarted after a crash
   assert.ok(isAlive(second));
   await stopAll(sb, o);
 });
+
+Deno.test("the pidfile's directory removed during the wait: the keeper goes, and says why", async () => {
+  await using sb = new Sandbox();
+  Deno.mkdirSync(sb.path("run"));
+  const pidFile = sb.path("run/app.pid");
+  const o = { ...crashing(2000), options: { ...crashing(2000).options, pidFile } };
+  await sb.start(o);
+  await waitFor("the wait", () => sb.readLog().includes("restart 1 in 2000 ms"));
+  Deno.removeSync(sb.path("run"), { recursive: true });
+  await waitFor("the keeper gone", () => processesWith(sb.marker, true).length === 0);
+  assert.match(sb.readLog(), /app\.pid" cannot be made again.*; not restarting fx/);
+  assert.doesNotMatch(sb.readLog(), /belongs to another daemon/, "no other daemon is there");
+});
