@@ -237,6 +237,8 @@ sweep() {
   kill -TERM $sw_left 2>/dev/null
   sw_t=0
   while [ $sw_t -lt "$grace" ]; do
+    # A stop ends the group itself (SIGKILL at its stopTimeout): go now.
+    [ -n "$stopping" ] && return
     sleep 0.05
     sw_t=$((sw_t + 50))
     sw_left=$(leftovers)

@@ -290,3 +290,23 @@ Deno.test("the pidfile's directory removed during the wait: the keeper goes, and
   assert.match(sb.readLog(), /app\.pid" cannot be made again.*; not restarting fx/);
   assert.doesNotMatch(sb.readLog(), /belongs to another daemon/, "no other daemon is there");
 });
+
+Deno.test("stop while the keeper ends what a crashed main left: main is not blamed as killed by stop", async () => {
+  await using sb = new Sandbox();
+  const o = {
+    behavior: "children",
+    env: { FIXTURE_STUBBORN_CHILD: "1" }, // a child that ignores SIGTERM
+    options: { restart: "on-failure", restartDelay: 100, stopTimeout: 3000 },
+  };
+  await sb.start(o);
+  const first = await mainPid(sb);
+  await waitFor("the children", () => sb.exists("children.json"));
+  Deno.kill(first, "SIGKILL");
+  await waitFor("the keeper's sweep", () => sb.readLog().includes("ending what fx left behind"));
+  const stop = await sb.run(["stop", "--json"], o);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal(JSON.parse(stop.stdout).killed, false, "the keeper was SIGKILLed");
+  assert.doesNotMatch(sb.readLog(), /killed by stop with SIGKILL/);
+  assert.deepEqual(processesWith(sb.marker, true), []);
+  for (const pid of JSON.parse(sb.readLog("children.json"))) assert.equal(isAlive(pid), false);
+});
