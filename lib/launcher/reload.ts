@@ -78,7 +78,9 @@ export async function reloadDaemon(options: ResolvedDaemonOptions): Promise<Relo
         startedAt,
         stale: false,
         reloaded: false,
-        error: "main is not running; it is restarted after a crash (see status); try again then",
+        error: content.starting
+          ? "main is starting and cannot answer yet; try again once start has returned"
+          : "main is not running; it is restarted after a crash (see status); try again then",
       };
     }
     remove(path); // an answer to someone else's SIGHUP
