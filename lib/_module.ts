@@ -22,6 +22,22 @@ function describe(err: unknown): string {
   return `${err.name}: ${err.message}${where}`;
 }
 
+// The main module being imported now: a daemonize() call from its
+// top-level code is a mistake (see loadModule).
+let loading: URL | null = null;
+
+/**
+ * Throws when called while the module form's main module loads: that module
+ * called daemonize() itself, and would run a daemon of its own.
+ */
+export function assertNotLoading(): void {
+  if (loading === null) return;
+  throw new DaemonError(
+    "BAD_OPTION",
+    `the main module ${loading.href} calls daemonize() itself; the module given to daemonize() only exports its main (export default), or guards its own call with if (import.meta.main)`,
+  );
+}
+
 function exists(url: URL): boolean {
   try {
     Deno.statSync(url);
@@ -54,8 +70,10 @@ export async function loadModule(url: URL): Promise<ModuleCode> {
   }
   let exports: Record<string, unknown>;
   try {
+    loading = url;
     exports = await import(url.href);
   } catch (err) {
+    if (err instanceof DaemonError) throw err;
     if (!exists(url)) {
       throw new DaemonError(
         "BAD_OPTION",
@@ -71,6 +89,8 @@ export async function loadModule(url: URL): Promise<ModuleCode> {
       `the main module ${url.href} failed to load: ${describe(err)}`,
       { cause: err },
     );
+  } finally {
+    loading = null;
   }
   const main = exports.default;
   if (!("default" in exports) || main === undefined) {

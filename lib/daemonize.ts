@@ -8,7 +8,7 @@
 
 import { reportError, runCommandLine } from "./cli.ts";
 import { toTarget } from "./decorator.ts";
-import { loadModule } from "./_module.ts";
+import { assertNotLoading, loadModule } from "./_module.ts";
 import { DaemonError } from "./errors.ts";
 import {
   DESCRIBE_ENV,
@@ -107,6 +107,7 @@ export async function daemonize(
   main: DaemonMain | DaemonClass | URL,
   options?: DaemonOptions,
 ): Promise<never> {
+  assertNotLoading();
   let name = moduleStem(Deno.mainModule);
   let line: readonly string[] = Deno.args;
   let code: number;

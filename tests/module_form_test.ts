@@ -71,6 +71,7 @@ Deno.test("module form: a module that holds no main is BAD_OPTION at start, one 
       /configured\.ts has @daemon options \(name, logFile\).*give them to daemonize\(\)/,
     ],
     ["./missing.ts", /main module \S+missing\.ts given to daemonize\(\) does not exist/],
+    ["./self.ts", /main module \S+self\.ts calls daemonize\(\) itself/],
   ];
   for (const [module, message] of cases) {
     await using sb = new Sandbox();
@@ -83,6 +84,7 @@ Deno.test("module form: a module that holds no main is BAD_OPTION at start, one 
     assert.equal(JSON.parse(json.stdout).error.code, "BAD_OPTION", module);
     await waitFor("no daemon", () => processesWith(sb.marker, true).length === 0);
     assert.equal(sb.exists("app.pid"), false, `${module}: the pidfile was left`);
+    assert.equal(sb.exists("inner.pid"), false, `${module}: it ran a daemon of its own`);
   }
 });
 

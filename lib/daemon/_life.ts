@@ -243,6 +243,11 @@ export class Life {
           );
         }
         busy = true;
+      } else if (seen.kind === "restored" && seen.was === "keeper") {
+        this.say(
+          "error",
+          `its keeper (pid ${seen.keeper}) is gone, so main is no longer restarted after a crash; this process holds pidFile "${this.options.pidFile}" itself now`,
+        );
       } else if (seen.kind === "restored") {
         this.say(
           "warn",

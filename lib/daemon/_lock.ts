@@ -35,6 +35,7 @@ function open(path: string): Deno.FsFile {
 export type PathCheck =
   | { kind: "ok" }
   | { kind: "restored"; was: "missing" | "replaced" | "foreign" }
+  | { kind: "restored"; was: "keeper"; keeper: number }
   | { kind: "busy" }
   | { kind: "taken"; by: number | null }
   | { kind: "error"; message: string };
@@ -44,6 +45,8 @@ export class PidFileLock {
   #file: Deno.FsFile;
   #content: PidFileContent;
   #own: boolean;
+  /** The keeper whose lock this process took over (it restored the path), while it lives. */
+  #keeper: number | null = null;
   /** The pidfile's path. */
   readonly path: string;
 
@@ -100,12 +103,15 @@ export class PidFileLock {
 
   /**
    * The pidfile of a daemon whose keeper (this process's parent) holds the
-   * lock: `lockId` is the `dev:ino` the keeper locked.
+   * lock: `lockId` is the `dev:ino` the keeper locked at the start; a file
+   * it took or made again since names it (lib/launcher/_keeper.ts `mend`).
    */
   static underKeeper(path: string, lockId: string, pid: number): PidFileLock {
     const file = openOwnFile(path, PIDFILE_ROLE, { read: true, write: true });
     const info = file?.statSync();
-    if (file === null || `${info!.dev}:${info!.ino}` !== lockId || isFree(file)) {
+    const locked = file !== null && !isFree(file) &&
+      (`${info!.dev}:${info!.ino}` === lockId || readPidFile(file)?.pid === Deno.ppid);
+    if (!locked) {
       file?.close();
       throw new DaemonError(
         "BAD_PIDFILE",
@@ -235,20 +241,24 @@ export class PidFileLock {
     }
     if (file !== this.#file) this.#file.close();
     this.#file = file;
+    const keeper = this.#content.pid;
+    if (!this.#own && !keeperGone) this.#keeper = keeper;
     this.#own = true;
     this.#content = { ...this.#content, pid: Deno.pid, keeper: false, main: null };
     this.#write();
-    return { kind: "restored", was: keeperGone ? "replaced" : was };
+    return keeperGone ? { kind: "restored", was: "keeper", keeper } : { kind: "restored", was };
   }
 
   /**
    * Removes the pidfile if it is still ours, keeping the lock: the daemon
    * calls this on its way out and lets the exit itself release the lock, so
    * whoever waits on the lock wakes only once the daemon is really gone.
-   * Under a keeper the keeper decides (it may start main again).
+   * Under a keeper the keeper decides (it may start main again), also
+   * when this process holds the file it restored, unless it was stopped.
    */
   remove(): void {
     if (!this.#own) return;
+    if (this.#keeper === Deno.ppid && !this.#content.stopping) return;
     try {
       if (isCurrent(this.#file, this.path)) Deno.removeSync(this.path);
     } catch {

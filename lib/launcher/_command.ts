@@ -150,7 +150,7 @@ export function keeperCommand(
       out,
       plan.nonce,
       options.restart,
-      String(options.restartDelay),
+      String(Math.round(options.restartDelay)), // sh counts in whole numbers
       String(options.maxRestarts),
       keeper ? options.pidFile! : "",
       plan.keeperLock ?? "",
@@ -159,7 +159,7 @@ export function keeperCommand(
       usr1Mode(options),
       plan.stderrId ?? "",
       plan.stdoutId ?? "",
-      String(options.stopTimeout),
+      String(Math.round(options.stopTimeout)),
       ...command,
     ],
     env: { [KEEPER_ENV]: KEEPER, ...(keeperStartsClean() ? { DAEMONIZE_CLEAN: "1" } : {}) },

@@ -8,13 +8,9 @@
 //       terminal, and reports W's death before ready to the launcher. With a
 //       restart policy it also holds the pidfile's lock (flock(1)) across
 //       restarts, restarts W, and writes the pidfile itself.
-//   C   the copier, K's other child. W's raw stderr (and stdout) arrive on a
-//       pipe; C appends each line to the file W names, found among W's own
-//       open files so that C never opens a path someone could swap, and
-//       follows W to a new file after rotation. Text after the launch nonce
-//       is a message from W:
-//         <nonce> target <pid> <dev>:<ino>    raw lines go to that file of W's
-//         <nonce> ready <json> | fail <json>  pass on to the launcher, once
+//   C   the copier, K's other child (lib/launcher/_copier.ts): W's raw
+//       stderr (and stdout) arrive on a pipe, and C appends each line to the
+//       raw output file; W's own messages go on to the launcher.
 //
 // To the launcher (fd 3, a pipe) go JSON lines, and "raw <text>" (stderr) or
 // "rawout <text>" (stdout) for raw output that came before W named its file.
@@ -28,6 +24,8 @@
 // POSIX sh throughout (dash, bash, busybox ash); /proc where it exists.
 // dash can name descriptors 0-9 only, and a failed redirection on `exec`
 // ends the shell unless it goes through `command`.
+
+import { COPIER } from "./_copier.ts";
 
 /** The command line that runs the keeper: the script is in the environment. */
 export const KEEPER_BOOT = 'eval "$DAEMONIZE_KEEPER"';
@@ -46,7 +44,7 @@ export function isKeeper(pid: number): boolean {
 export const KEEPER_ENV = "DAEMONIZE_KEEPER";
 
 // For say's JSON lines: sed commands that write the control characters a
-// name may hold (a newline it cannot) as JSON escapes, each matched by its
+// message may hold (but the newline: sed works line by line) as JSON escapes, each matched by its
 // raw byte, which POSIX sed takes where it takes no escape.
 const JSON_CONTROLS = Array.from({ length: 31 }, (_, i) => i + 1)
   .filter((c) => c !== 10)
@@ -113,7 +111,10 @@ now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ 2>/dev/null | sed 's/\.[^0-9]*Z$/.000Z/'
 say() {
   say_t=$(now)
   if [ "$fmt" = json ]; then
-    say_m=$(printf '%s' "$2" | sed 's/\\/\\\\/g; s/"/\\"/g; ${JSON_CONTROLS}')
+    # Control characters as JSON escapes; lines (a path may hold a newline)
+    # joined with \n.
+    say_m=$(printf '%s' "$2" | sed 's/\\/\\\\/g; s/"/\\"/g; ${JSON_CONTROLS}' |
+      awk 'NR > 1 { printf "\\n" } { printf "%s", $0 }')
     printf '{"@timestamp":"%s","level":"%s","message":"%s","logger":"daemonize","properties":{}}\n' \
       "$say_t" "$1" "$say_m"
   else
@@ -128,125 +129,7 @@ why() {
   if [ "$1" -gt 128 ]; then echo "killed by SIG$(kill -l $(($1 - 128)))"; else echo "exit code $1"; fi
 }
 
-# Opens, as fd 4, the file that process $1 has open with device:inode $2.
-# Through /proc/PID/fd, so the path it was opened by can have been swapped
-# since without this opening anything else.
-target() {
-  found=
-  for e in $(stat -Lc '%n|%d:%i' /proc/$1/fd/* 2>/dev/null); do
-    case $e in *"|$2") found=${"$"}{e%|*} ;; esac
-  done
-  [ -n "$found" ] && command exec 4>>"$found" && [ -f /dev/fd/4 ]
-}
-
-# Appends line $1 to fd 4 in one write. On a full disk a write can stop
-# midway: the torn piece is cut back off at once (as the log sink does with
-# its own), the lines lost are counted, and once writing works again the log
-# says so. While writes fail, one try in 0.2 s: trying forks, and the program
-# must not wait on its stderr meanwhile. Under LC_ALL=C: lengths in bytes.
-put() {
-  if [ -n "$lost" ]; then
-    read -r put_u _ </proc/uptime
-    put_u=${"$"}{put_u%.*}${"$"}{put_u#*.}
-    if [ $((put_u - lost_try)) -lt 20 ]; then
-      lost=$((lost + 1))
-      return 1
-    fi
-    lost_try=$put_u
-    put_m=$(say WARN "raw output: $lost lines lost from $lost_from to $(now): the log file could not be written (disk full?)")
-    if ! printf '%s\n' "$put_m" 2>/dev/null >&4; then
-      cut "$put_m"
-      lost=$((lost + 1))
-      return 1
-    fi
-    lost=
-  fi
-  printf '%s\n' "$1" 2>/dev/null >&4 && return 0
-  cut "$1"
-  read -r put_u _ </proc/uptime
-  lost=1 lost_from=$(now) lost_try=${"$"}{put_u%.*}${"$"}{put_u#*.}
-  return 1
-}
-# Cuts off the end of fd 4's file when it is a piece of text $1 that a failed
-# write left there (never another writer's bytes).
-cut() {
-  cut_t=$(tail -c $((${"$"}{#1} + 2)) /dev/fd/4 2>/dev/null && echo x) || return
-  cut_t=${"$"}{cut_t%x}
-  case $cut_t in *"$nl" | "") return ;; esac
-  cut_f=${"$"}{cut_t##*"$nl"}
-  case "$nl$1" in
-    *"$nl$cut_f"*) truncate -s -${"$"}{#cut_f} /dev/fd/4 2>/dev/null ;;
-  esac
-}
-
-copier() {
-  trap '' HUP $stops $others PIPE
-  export LC_ALL=C
-  nl='
-'
-  lost= lost_from= lost_try=
-  # The file to start with is the one the launcher created and holds open
-  # (its pid is our $PPID) while it waits for ready; W names a new one after
-  # a rotation. Lines that come while none is known go to the launcher, or
-  # wait for the next W to name a file.
-  tgt= tag=$1 open3=1 held=
-  [ -n "$2" ] && target "$PPID" "$2" && tgt=1
-  while :; do
-    line=
-    IFS= read -r line
-    rc=$?
-    [ $rc -ne 0 ] && [ -z "$line" ] && break
-    case $line in
-      *"$nonce "*)
-        msg=${"$"}{line#*"$nonce "}
-        line=${"$"}{line%%"$nonce "*}
-        set -f
-        set -- $msg
-        set +f
-        case $1 in
-          target)
-            if target "$2" "$3"; then
-              tgt=1
-              [ -n "$held" ] && put "${"$"}{held%"$nl"}"
-              held=
-            fi
-            ;;
-          ready | fail)
-            printf '%s\n' "${"$"}{msg#* }" 2>/dev/null >&3
-            exec 3>&-
-            open3=
-            ;;
-          exit)
-            printf '{"exit":%s}\n' "$2" 2>/dev/null >&3
-            exec 3>&-
-            open3=
-            ;;
-        esac
-        if [ -z "$line" ]; then
-          [ $rc -ne 0 ] && break
-          continue
-        fi
-        ;;
-    esac
-    # One write per line (dash's buffer is 8 KiB): a longer raw line is cut
-    # into lines, so that no log record is ever written into its middle.
-    while [ ${"$"}{#line} -gt 8000 ]; do
-      part=$(printf '%.8000s' "$line")
-      line=${"$"}{line#"$part"}
-      if [ -n "$tgt" ]; then put "$part"; else held="$held$part
-"; fi
-    done
-    if [ -n "$tgt" ]; then
-      put "$line"
-    elif [ -n "$open3" ]; then
-      printf '%s %s\n' "$tag" "$line" 2>/dev/null >&3
-    elif [ ${"$"}{#held} -lt 65536 ]; then
-      held="$held$line
-"
-    fi
-    [ $rc -ne 0 ] && break
-  done
-}
+${COPIER}
 
 # The live processes of the daemon's group (this session's, led by K) that
 # do not descend from K: the keeper's own (K1, the copiers, what they run)
@@ -263,15 +146,18 @@ leftovers() {
     lo_all="$lo_all ${"$"}{lo_d#/proc/}:$2"
   done
   for lo_p in $lo_all; do
-    lo_up=${"$"}{lo_p#*:}
+    lo_top=${"$"}{lo_p%:*} lo_up=${"$"}{lo_p#*:}
     while [ "$lo_up" != "$$" ]; do
       case "$lo_all " in
-        *" $lo_up:"*) lo_t=${"$"}{lo_all#* "$lo_up":} lo_up=${"$"}{lo_t%% *} ;;
-        *) printf '%s ' "${"$"}{lo_p%:*}" && break ;;
+        *" $lo_up:"*) lo_top=$lo_up lo_t=${"$"}{lo_all#* "$lo_up":} lo_up=${"$"}{lo_t%% *} ;;
+        *) shell "$lo_top" || printf '%s ' "${"$"}{lo_p%:*}"; break ;;
       esac
     done
   done
 }
+# Whether process $1 is one of the keeper's own shells, which carry the
+# keeper in their environment: orphans too once K is gone (kill -9).
+shell() { tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -q "^DAEMONIZE_KEEPER="; }
 
 # Ends what the program left in its process group, as stop does: SIGTERM,
 # then SIGKILL after the stop timeout.
@@ -282,6 +168,8 @@ sweep() {
   kill -TERM $sw_left 2>/dev/null
   sw_t=0
   while [ $sw_t -lt "$grace" ]; do
+    # A stop ends the group itself (SIGKILL at its stopTimeout): go now.
+    [ -n "$stopping" ] && return
     sleep 0.05
     sw_t=$((sw_t + 50))
     sw_left=$(leftovers)
@@ -290,7 +178,25 @@ sweep() {
   kill -KILL $sw_left 2>/dev/null
 }
 
+# Opens the file at the pidfile's path as fd 8: made anew (never through a
+# link) when there is none, else only a regular file of ours.
+openpath() {
+  if [ -e "$pidfile" ] || [ -L "$pidfile" ]; then
+    [ -f "$pidfile" ] && [ ! -L "$pidfile" ] && { command exec 8<"$pidfile"; } 2>/dev/null &&
+      [ -O /dev/fd/8 ] && [ /dev/fd/8 -ef "$pidfile" ] && [ ! -L "$pidfile" ] && return 0
+    exec 8<&-
+    return 1
+  fi
+  set -C
+  { command exec 8>"$pidfile"; } 2>/dev/null
+  op_rc=$?
+  set +C
+  return $op_rc
+}
+
 keeper() {
+  # A copier killed (kill -9) must not take the keeper with it at its next line.
+  trap '' PIPE
   read -r me _ </proc/self/stat
   if [ -n "$pidfile" ]; then
     if ! command -v flock >/dev/null; then
@@ -298,8 +204,14 @@ keeper() {
       exit 1
     fi
     if ! { command exec 9<"$pidfile"; } 2>/dev/null || [ "$(stat -Lc %d:%i /dev/fd/9)" != "$lockid" ]; then
-      tell 'fail {"ok":false,"code":"BAD_PIDFILE","message":"pidFile changed while the daemon was starting; try again"}'
-      exit 1
+      # A stop or another start removed or replaced the file the launcher
+      # made: take the one there now, as the daemon itself would.
+      exec 9<&-
+      if ! openpath; then
+        tell 'fail {"ok":false,"code":"BAD_PIDFILE","message":"pidFile changed while the daemon was starting, and the path is not a regular file of ours now"}'
+        exit 1
+      fi
+      exec 9<&8 8<&-
     fi
     if ! flock -n 9; then
       tell 'fail {"ok":false,"code":"ALREADY_RUNNING","message":"already running"}'
@@ -313,11 +225,45 @@ keeper() {
     [ "$1" = keep ] || { [ /dev/fd/9 -ef "$pidfile" ] && rm -f "$pidfile"; }
     exit "${"$"}{2:-0}"
   }
+  # Passes signal $1 on to the program, with a lock only once it listens
+  # for signals (it writes main=<its pid> after that): before, it would
+  # die of a reload's SIGHUP.
+  pass() {
+    [ -n "$w" ] || return 0
+    if [ -n "$pidfile" ]; then
+      pass_ok=
+      while read -r l; do [ "$l" = "main=$w" ] && pass_ok=1; done </dev/fd/9
+      [ -n "$pass_ok" ] || return 0
+    fi
+    kill -$1 $w 2>/dev/null
+  }
+  # Takes the file now at the pidfile's path as the one to lock once nobody
+  # holds it, or makes it again when it is gone; false when another
+  # daemon holds the file there.
+  mend() {
+    [ /dev/fd/9 -ef "$pidfile" ] && return 0
+    mend_why="cannot be made again, or is not a regular file of ours"
+    openpath || return 1
+    mend_why="now belongs to another daemon"
+    # A status or a stop looks (a shared lock) for a moment.
+    mend_n=0
+    until flock -n 8; do
+      mend_n=$((mend_n + 1))
+      [ $mend_n -lt 5 ] || { exec 8<&-; return 1; }
+      sleep 0.02
+    done
+    exec 9<&8 8<&-
+    printf '%s\nstarted=%s\nkeeper=1\n%s' "$me" "$since" "$past" >/dev/fd/9
+  }
   # The restart lines of the pidfile: kept when it is written again.
   stopping= w= s= past=
+  # A stop keeps "starting=1" too: a program stopped before it was ready
+  # is reported to the launcher (below), as one that failed.
   trap 'if [ -z "$stopping" ]; then stopping=1
-    [ -n "$pidfile" ] && { printf "%s\nstarted=%s\nkeeper=1\n%sstopping=1\n" "$me" "$since" "$past" >/dev/fd/9; kill -TERM 0; }; fi' $stops
-  for sig in HUP $others; do trap "[ -n \"\$w\" ] && kill -$sig \$w" $sig; done
+    [ -n "$pidfile" ] && { tr_s=; while read -r l; do [ "$l" = starting=1 ] && tr_s="$l
+"; done </dev/fd/9
+    printf "%s\nstarted=%s\n%skeeper=1\n%sstopping=1\n" "$me" "$since" "$tr_s" "$past" >/dev/fd/9; kill -TERM 0; }; fi' $stops
+  for sig in HUP $others; do trap "pass $sig" $sig; done
   restarts=0 fails=0 d=$delay first=1
   while :; do
     read -r up _ </proc/uptime
@@ -354,14 +300,14 @@ keeper() {
     fi
     [ -n "$stopping" ] && leave
     # The daemon may have restored a removed pidfile under its own lock,
-    # or lost the path to another daemon: take the file there, or go.
-    if ! [ /dev/fd/9 -ef "$pidfile" ]; then
-      if [ -f "$pidfile" ] && [ ! -L "$pidfile" ] && { command exec 8<"$pidfile"; } 2>/dev/null && flock -n 8; then
-        exec 9<&8 8<&-
-      else
-        say WARN "pidFile \"$pidfile\" now belongs to another daemon; not restarting $name"
-        leave keep
-      fi
+    # or lost the path to another daemon: take the file there, or go. One
+    # that held the file and was stopped removed it: not made again here.
+    if [ ! -e "$pidfile" ] && [ ! -L "$pidfile" ]; then
+      say INFO "$name ended and its pidFile \"$pidfile\" is gone; not restarting it"
+      leave keep
+    elif ! mend; then
+      say WARN "pidFile \"$pidfile\" $mend_why; not restarting $name"
+      leave keep
     fi
     read -r end _ </proc/uptime
     if [ $((${"$"}{end%.*} - ${"$"}{up%.*})) -ge 30 ]; then fails=0 d=$delay; fi
@@ -389,10 +335,24 @@ keeper() {
 last_exit=$(now) $(why $st)
 "
     printf '%s\nstarted=%s\nkeeper=1\n%s' "$me" "$since" "$past" >/dev/fd/9
-    sleep $((pause / 1000)).$(printf %03d $((pause % 1000))) &
-    s=$!
-    wait $s
-    kill $s 2>/dev/null
+    # In steps of at most 500 ms, so that the pidfile's path is kept (see
+    # mend) while no program runs; a signal does not cut the wait short.
+    left=$pause
+    while [ -z "$stopping" ]; do
+      step=$left
+      [ $step -gt 500 ] && step=500
+      sleep 0.$(printf %03d $step) &
+      s=$!
+      while kill -0 $s 2>/dev/null && [ -z "$stopping" ]; do wait $s; done
+      kill $s 2>/dev/null
+      [ -n "$stopping" ] && break
+      if ! mend; then
+        say WARN "pidFile \"$pidfile\" $mend_why; not restarting $name"
+        leave keep
+      fi
+      left=$((left - step))
+      [ $left -gt 0 ] || break
+    done
     if [ -n "$stopping" ]; then
       say INFO "exiting: stopped during the wait before restart $restarts; $name does not start again"
       leave

@@ -6,7 +6,7 @@ import { DaemonError } from "../errors.ts";
 import { SHELL } from "./_shell.ts";
 
 /** The signals the launcher sends. */
-export type LauncherSignal = "SIGTERM" | "SIGKILL" | "SIGHUP";
+export type LauncherSignal = "SIGTERM" | "SIGKILL" | "SIGHUP" | "SIGCONT";
 
 /**
  * Sends `sig` to `pid`, or to process group `-pid` when `pid` is negative.

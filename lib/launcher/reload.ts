@@ -68,6 +68,21 @@ export async function reloadDaemon(options: ResolvedDaemonOptions): Promise<Relo
   const path = reloadAnswerPath(pidFile);
   try {
     const startedAt = content.startedAt ?? file.statSync().mtime;
+    if (content.keeper && content.main === null) {
+      // Between two runs (or before the first has its signal listeners):
+      // nothing could answer, and the next run opens its files anew.
+      return {
+        ...base,
+        running: true,
+        pid,
+        startedAt,
+        stale: false,
+        reloaded: false,
+        error: content.starting
+          ? "main is starting and cannot answer yet; try again once start has returned"
+          : "main is not running; it is restarted after a crash (see status); try again then",
+      };
+    }
     remove(path); // an answer to someone else's SIGHUP
     signal(pid, "SIGHUP");
     const said = await poll(

@@ -125,6 +125,9 @@ export async function stopDaemon(options: ResolvedDaemonOptions): Promise<StopRe
     // starts nothing after), and when a daemon of its own ends, its keeper
     // ends what the program left behind (SIGTERM, SIGKILL at stopTimeout).
     signal(pid, "SIGTERM");
+    // As systemd does: a daemon held with SIGSTOP (^Z to its group, a
+    // debugger) would otherwise only see the SIGKILL at stopTimeout.
+    signal(group === null ? pid : -group, "SIGCONT");
     faultPoint("stop-after-signal");
     let killed = false;
     if (!await released(file, pid, options.stopTimeout)) {
