@@ -136,8 +136,8 @@ export async function runCommandLine(cli: CommandLine): Promise<number> {
         return 0;
       }
       case "run": {
-        const [{ runDaemon }, entry] = await Promise.all([load.run(), cli.entry()]);
-        return await runDaemon(entry, options, "foreground");
+        const { runDaemon } = await load.run();
+        return await runDaemon(cli.entry, options, "foreground");
       }
     }
   } catch (err) {

@@ -143,8 +143,8 @@ export async function daemonize(
       return { main: code.main, reload: code.reload ?? resolved.onReload };
     };
     if (spec !== null) {
-      const [{ runDaemon }, loaded] = await Promise.all([import("./daemon/run.ts"), entry()]);
-      return await runDaemon(loaded, resolved, "daemon", spec);
+      const { runDaemon } = await import("./daemon/run.ts");
+      return await runDaemon(entry, resolved, "daemon", spec);
     }
     code = await runCommandLine({
       entry,

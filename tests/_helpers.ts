@@ -96,7 +96,8 @@ export function isAlive(pid: number): boolean {
   return state !== null && state !== "Z" && state !== "X";
 }
 
-function environOf(pid: number): string {
+/** The environment of process `pid`, NUL-separated ("" when unreadable). */
+export function environOf(pid: number): string {
   try {
     return Deno.readTextFileSync(`/proc/${pid}/environ`);
   } catch {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Daemon } from "../mod.ts";
 import { toTarget } from "../lib/decorator.ts";
 import { DaemonError } from "../lib/errors.ts";
-import { isAlive, processesWith, Sandbox, waitFor } from "./_helpers.ts";
+import { environOf, isAlive, processesWith, procState, Sandbox, waitFor } from "./_helpers.ts";
 
 const APP = "module/app.ts";
 
@@ -86,6 +86,34 @@ Deno.test("module form: a module that holds no main is BAD_OPTION at start, one 
     assert.equal(sb.exists("app.pid"), false, `${module}: the pidfile was left`);
     assert.equal(sb.exists("inner.pid"), false, `${module}: it ran a daemon of its own`);
   }
+});
+
+Deno.test("module form: only the daemon that holds the lock runs the module's top-level code; a start that loses the race never does", async () => {
+  await using sb = new Sandbox();
+  // The first start's daemon stops itself just before it takes the lock.
+  const first = sb.command(["start"], { script: APP, env: { FIXTURE_FAULT: "daemon-before-lock" } })
+    .spawn();
+  const held = await waitFor(
+    "a daemon held before the lock",
+    () =>
+      processesWith(sb.marker).find((pid) =>
+        procState(pid) === "T" &&
+        environOf(pid).split("\0").some((e) => e.startsWith("DAEMONIZE_LAUNCH="))
+      ),
+  );
+  assert.equal(sb.exists("loaded"), false, "the module ran before its daemon held the lock");
+  // A second start wins the lock meanwhile; the first then loses it.
+  const second = await sb.start({ script: APP });
+  Deno.kill(held, "SIGCONT");
+  const out = await first.output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.match(
+    new TextDecoder().decode(out.stdout),
+    new RegExp(`already running \\(pid ${second}\\)`),
+  );
+  await waitFor("the loser gone", () => !isAlive(held));
+  assert.deepEqual(loaders(sb), [second], "only the winner loaded the module");
+  assert.equal((await sb.run(["stop"], { script: APP })).code, 0);
 });
 
 Deno.test("module form: a module whose top-level code throws is START_FAILED, with where it threw", async () => {

@@ -49,17 +49,12 @@ export class Life {
   #usr1Logged = false;
 
   readonly ctx: DaemonContext;
-  readonly entry: DaemonEntry;
+  /** The program's code, once loaded (after the lock: see run.ts). */
+  entry: DaemonEntry | null = null;
   readonly options: ResolvedDaemonOptions;
   readonly mode: RunMode;
 
-  constructor(
-    entry: DaemonEntry,
-    options: ResolvedDaemonOptions,
-    mode: RunMode,
-    spec: LaunchSpec | null,
-  ) {
-    this.entry = entry;
+  constructor(options: ResolvedDaemonOptions, mode: RunMode, spec: LaunchSpec | null) {
     this.options = options;
     this.mode = mode;
     this.channel = spec === null ? null : new KeeperChannel(spec.nonce);
@@ -185,7 +180,7 @@ export class Life {
     if (error !== null) this.say("error", `reload: ${error}`);
     else this.say("info", "reload: SIGHUP");
     this.lock?.answerReload(error);
-    const reload = this.entry.reload;
+    const reload = this.entry?.reload ?? null;
     if (reload !== null) {
       Promise.resolve()
         .then(() => reload(this.ctx))

@@ -1,10 +1,10 @@
 // Step 1 of a daemon's life, up to main: the pidfile lock, the process
-// (umask, cwd, env), logging, the raw output files.
+// (umask, cwd, env), the program's code, logging, the raw output files.
 
 import { DaemonError } from "../errors.ts";
 import { faultPoint } from "../_fault.ts";
 import type { LaunchSpec } from "../_launch.ts";
-import type { Life } from "./_life.ts";
+import type { DaemonEntry, Life } from "./_life.ts";
 import { PidFileLock } from "./_lock.ts";
 import { RawTargets } from "./_raw.ts";
 import { setUpLogging } from "./logging.ts";
@@ -44,8 +44,15 @@ function applyEnv(env: Readonly<Record<string, string>>, daemon: boolean): void 
   }
 }
 
-/** Step 1 up to main: the lock, the process, logging, raw output. */
-export async function setUp(life: Life, spec: LaunchSpec | null): Promise<void> {
+/**
+ * Step 1 up to main: the lock, the process, the program's code, logging,
+ * raw output.
+ */
+export async function setUp(
+  life: Life,
+  spec: LaunchSpec | null,
+  load: () => Promise<DaemonEntry>,
+): Promise<void> {
   const { options } = life;
   applyUmask(options.umask);
   if (options.pidFile !== null) {
@@ -83,6 +90,10 @@ export async function setUp(life: Life, spec: LaunchSpec | null): Promise<void> 
   }
   enterCwd(options.cwd);
   applyEnv(options.env, life.daemon);
+  // The module form's code (its top-level code too) runs only in the daemon
+  // that holds the lock, and before logging: a module that configures
+  // LogTape itself is seen doing so.
+  life.entry = await load();
   life.logging = setUpLogging(options, !life.daemon);
   if (life.channel !== null) life.raw = RawTargets.open(options, life.channel);
 }

@@ -78,7 +78,7 @@ function runMain(life: Life): Promise<Ending> {
     life.onFailure = (why, error) => resolve({ failed: true, why, error });
     let result: unknown;
     try {
-      result = life.entry.main(life.ctx);
+      result = life.entry!.main(life.ctx);
     } catch (error) {
       return resolve({ failed: true, why: "main threw", error });
     }

@@ -3,8 +3,9 @@
  * does with its life. One sequence, in this order:
  *
  * 1. starting: signal listeners first (a process without them dies on the
- *    spot), then the pidfile lock, the process set-up (cwd, env), logging,
- *    the raw output files; then `main`.
+ *    spot), then the pidfile lock, the process set-up (cwd, env), the
+ *    program's code (the module form imports it only now), logging, the raw
+ *    output files; then `main`.
  * 2. ready: `main` has survived its first turn (or called `ctx.ready()`):
  *    the pidfile says so, the launcher hears it, and from now on the
  *    pidfile's path is watched and mended.
@@ -27,21 +28,28 @@ import { listenForSignals } from "./signals.ts";
 
 export type { DaemonEntry, RunMode } from "./_life.ts";
 
+function sayRaw(text: string): void {
+  try {
+    Deno.stderr.writeSync(new TextEncoder().encode(text));
+  } catch { /* the launcher hears it all the same */ }
+}
+
 /**
- * Runs `entry` as a daemon in this process and exits with its exit code:
- * 0 when `main` returns, 1 when it throws or rejects.
+ * Runs the code `load` gives as a daemon in this process and exits with its
+ * exit code: 0 when `main` returns, 1 when it throws or rejects. `load` runs
+ * once the lock is held (see setUp).
  *
  * @param spec The launch spec, in a started daemon.
  * @throws {DaemonError} in the foreground, for setup failures (the launcher
  * is told instead in daemon mode).
  */
 export async function runDaemon(
-  entry: DaemonEntry,
+  load: () => Promise<DaemonEntry>,
   options: ResolvedDaemonOptions,
   mode: RunMode,
   spec: LaunchSpec | null = null,
 ): Promise<never> {
-  const life = new Life(entry, options, mode, spec);
+  const life = new Life(options, mode, spec);
   const hangup = mode === "foreground" &&
     [Deno.stdin, Deno.stdout, Deno.stderr].some((stream) => stream.isTerminal());
   life.listenForStrays = listenForSignals({
@@ -60,13 +68,20 @@ export async function runDaemon(
   });
 
   try {
-    await setUp(life, spec);
+    await setUp(life, spec, load);
   } catch (error) {
-    life.lock?.release();
-    if (!life.daemon) throw error;
     const err = error instanceof DaemonError
       ? error
       : new DaemonError("START_FAILED", describe(error));
+    if (life.daemon) {
+      // In the log first (raw while logging is not up), so that the
+      // launcher's tail of the log has it.
+      if (life.logging !== null) life.say("error", `exiting: ${err.message} (exit code 1)`);
+      else sayRaw(`${options.name}: ${err.message}\n`);
+    }
+    life.logging?.close();
+    life.lock?.release();
+    if (!life.daemon) throw error;
     life.phase = "exiting";
     life.channel?.tell({ ok: false, code: err.code, message: err.message });
     Deno.exit(1);
