@@ -127,8 +127,23 @@ Deno.test("module form: a module whose top-level code throws is START_FAILED, wi
   // The daemon said it in its log before the launcher heard of it: the tail has it.
   assert.match(
     out.stderr,
-    /last lines of \S+app\.log:\n[^]*mod: the main module \S+ failed to load/,
+    /last lines of \S+app\.log:\n[^]*\[ERR\] daemonize: exiting: the main module \S+ failed to load/,
   );
+});
+
+Deno.test("module form, logFormat json: a module that fails to load leaves a JSON line in the log, not a raw one", async () => {
+  await using sb = new Sandbox();
+  const out = await sb.run(["start"], {
+    script: APP,
+    env: { FIXTURE_MODULE: "./throws.ts", FIXTURE_OPTIONS: JSON.stringify({ logFormat: "json" }) },
+  });
+  assert.equal(out.code, 1);
+  const lines = sb.readLog().trimEnd().split("\n");
+  const records = lines.map((line) => JSON.parse(line));
+  const last = records.at(-1);
+  assert.equal(last.level, "ERROR");
+  assert.equal(last.logger, "daemonize");
+  assert.match(last.message, /^exiting: the main module \S+ failed to load: Error: no database/);
 });
 
 Deno.test("module form: a daemon that may not read its main module is PERMISSION", async () => {

@@ -18,6 +18,7 @@
  */
 
 import { DaemonError } from "../errors.ts";
+import { lifecycleLine } from "../_lifecycle_line.ts";
 import { nextTurn } from "../_time.ts";
 import type { LaunchSpec } from "../_launch.ts";
 import type { ResolvedDaemonOptions } from "../types.ts";
@@ -77,7 +78,9 @@ export async function runDaemon(
       // In the log first (raw while logging is not up), so that the
       // launcher's tail of the log has it.
       if (life.logging !== null) life.say("error", `exiting: ${err.message} (exit code 1)`);
-      else sayRaw(`${options.name}: ${err.message}\n`);
+      else {sayRaw(
+          lifecycleLine(options.logFormat, "error", `exiting: ${err.message} (exit code 1)`),
+        );}
     }
     life.logging?.close();
     life.lock?.release();

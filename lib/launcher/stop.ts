@@ -18,7 +18,7 @@ import { isKeeper } from "./_keeper.ts";
 import type { ResolvedDaemonOptions, StopResult } from "../types.ts";
 import { assertSupported } from "./_platform.ts";
 import { findHolder } from "./_holder.ts";
-import { appendLifecycleLine } from "./_log_line.ts";
+import { appendLifecycleLine } from "../_lifecycle_line.ts";
 import { KILL_WAIT_MS, removeIfUnlocked } from "./_probe.ts";
 import { signal } from "./_signal.ts";
 

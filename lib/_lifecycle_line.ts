@@ -1,15 +1,15 @@
-// A lifecycle line the launcher writes into the daemon's log itself, for
-// what the daemon cannot say (it was killed): in the log's format, without
-// loading LogTape, through the same safe open as every file of ours.
+// A lifecycle line in the log's format, written without LogTape: by the
+// launcher into the daemon's log, for what the daemon cannot say (it was
+// killed), and by a daemon whose logging is not up yet, on its raw stderr.
 
-import { openOwnFile } from "../_safe_open.ts";
-import type { ResolvedDaemonOptions } from "../types.ts";
+import { openOwnFile } from "./_safe_open.ts";
+import type { ResolvedDaemonOptions } from "./types.ts";
 
 const TEXT_LEVEL = { info: "INF", warning: "WRN", error: "ERR" } as const;
 const JSON_LEVEL = { info: "INFO", warning: "WARN", error: "ERROR" } as const;
 
 /** One line of category ["daemonize"] in `format`, as LogTape would write it. */
-function lifecycleLine(
+export function lifecycleLine(
   format: string,
   level: "info" | "warning" | "error",
   message: string,
