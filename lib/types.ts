@@ -307,7 +307,8 @@ export interface DaemonOptions {
   restart?: RestartPolicy;
   /**
    * The first wait before a restart, in ms; it doubles after each
-   * consecutive failure up to 30 s, and resets once main has stayed up 30 s.
+   * consecutive failure up to 30 s (or itself, when longer), and resets once
+   * main has stayed up 30 s.
    * Default 100.
    */
   restartDelay?: number;

@@ -30,7 +30,8 @@ export async function supervise(life: Life): Promise<never> {
       if (ending.failed) fails++;
       if (restart && fails <= options.maxRestarts) {
         const pause = ending.failed ? delay : options.restartDelay;
-        if (ending.failed) delay = Math.min(delay * 2, 30_000);
+        // Up to 30 s, or the first delay when that is longer.
+        if (ending.failed) delay = Math.min(delay * 2, Math.max(30_000, options.restartDelay));
         life.say(
           "error",
           `${options.name} ${ending.failed ? ending.why : "main returned"}; restart ${

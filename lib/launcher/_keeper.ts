@@ -327,7 +327,10 @@ keeper() {
       fi
       pause=$d
       d=$((d * 2))
-      [ $d -gt 30000 ] && d=30000
+      # Up to 30 s, or the first delay when that is longer.
+      cap=30000
+      [ $delay -gt $cap ] && cap=$delay
+      [ $d -gt $cap ] && d=$cap
     fi
     restarts=$((restarts + 1))
     say ERROR "$name ended ($(why $st)); restart $restarts in $pause ms"
