@@ -2,14 +2,17 @@
 // the one teardown every way out goes through, and what it does on each
 // signal and once ready (watch the pidfile's path).
 
+import { DaemonError } from "../errors.ts";
 import { faultPoint } from "../_fault.ts";
+import { lifecycleLine } from "../_lifecycle_line.ts";
 import type { LaunchSpec } from "../_launch.ts";
 import type { DaemonContext, DaemonMain, ResolvedDaemonOptions } from "../types.ts";
 import { KeeperChannel } from "./_channel.ts";
 import type { PidFileLock } from "./_lock.ts";
 import type { RawTargets } from "./_raw.ts";
 import { sdNotify } from "./_sd_notify.ts";
-import { guardInspector, usr1Pending } from "./_inspector.ts";
+import { guardInspector } from "./_inspector.ts";
+import { watch } from "./_watch.ts";
 import type { Logging } from "./logging.ts";
 import { signalExitCode, type StopSignal } from "./signals.ts";
 
@@ -22,10 +25,13 @@ export interface DaemonEntry {
 /** `"daemon"`: started by `start`; `"foreground"`: the `run` command. */
 export type RunMode = "daemon" | "foreground";
 
-/** How often the pidfile's path is checked (the repair window is about this). */
-const WATCH_MS = 500;
-
 type Phase = "starting" | "ready" | "stopping" | "exiting";
+
+function sayRaw(text: string): void {
+  try {
+    Deno.stderr.writeSync(new TextEncoder().encode(text));
+  } catch { /* the launcher hears it all the same */ }
+}
 
 /** An error as one line: its name and message. */
 export function describe(error: unknown): string {
@@ -46,7 +52,8 @@ export class Life {
   listenForStrays: () => void = () => {};
   /** How the current run of main hears of an uncaught error in the program. */
   onFailure: (why: string, error: unknown) => void = (why, error) => this.exit(1, why, error);
-  #usr1Logged = false;
+  /** Whether a SIGUSR1 has been logged already (see _watch.ts). */
+  usr1Logged = false;
 
   readonly ctx: DaemonContext;
   /** The program's code, once loaded (after the lock: see run.ts). */
@@ -114,6 +121,31 @@ export class Life {
     }
   }
 
+  /**
+   * The way out of a start that never reached main: the set-up failed, or
+   * another daemon holds the pidfile. The reason goes in the log first, in
+   * its format (raw while logging is not up), so the launcher's tail of the
+   * log has it; a start that lost the race leaves no line. In the
+   * foreground the error goes on to the command line instead.
+   */
+  abandon(error: unknown): never {
+    const err = error instanceof DaemonError
+      ? error
+      : new DaemonError("START_FAILED", describe(error));
+    const lost = err.code === "ALREADY_RUNNING";
+    if (this.daemon && !lost) {
+      const why = `exiting: ${err.message} (exit code 1)`;
+      if (this.logging !== null) this.say("error", why);
+      else sayRaw(lifecycleLine(this.options.logFormat, "error", why));
+    }
+    this.logging?.close();
+    this.lock?.release();
+    if (!this.daemon) throw error;
+    this.phase = "exiting";
+    this.channel?.tell({ ok: false, code: err.code, message: err.message });
+    Deno.exit(lost ? 0 : 1);
+  }
+
   exit(code: number, why: string, error?: unknown): never {
     if (this.phase !== "exiting") this.teardown(code, why, error);
     Deno.exit(code);
@@ -138,7 +170,7 @@ export class Life {
     });
     faultPoint("daemon-after-ready");
     this.notify("READY=1");
-    if (this.lock !== null || this.daemon) this.#watch();
+    if (this.lock !== null || this.daemon) watch(this);
   }
 
   stop(signal: StopSignal | "SIGHUP"): void {
@@ -193,7 +225,7 @@ export class Life {
   }
 
   usr1(): void {
-    this.#usr1Logged = true;
+    this.usr1Logged = true;
     if (this.options.sigusr1 === "inspector") {
       this.say(
         "warn",
@@ -215,57 +247,5 @@ export class Life {
 
   get notified(): Promise<void> {
     return this.#notified;
-  }
-
-  // The path must keep naming the locked file: someone may delete or replace
-  // it (tmp cleaners, config management). A blocked SIGUSR1 is noticed here.
-  #watch(): void {
-    let busy = false;
-    const timer = setInterval(() => {
-      if (this.phase === "exiting") return clearInterval(timer);
-      if (!this.#usr1Logged && this.daemon && usr1Pending()) {
-        this.#usr1Logged = true;
-        this.say("warn", "SIGUSR1 received and ignored: it is blocked in this daemon");
-      }
-      const seen = this.lock?.check();
-      if (seen?.kind !== "busy") busy = false;
-      if (seen === undefined || seen.kind === "ok") return;
-      if (seen.kind === "busy") {
-        if (!busy) {
-          this.say(
-            "warn",
-            `pidFile "${this.options.pidFile}" was replaced, and another program holds a lock on the new file; restoring it once that lock goes`,
-          );
-        }
-        busy = true;
-      } else if (seen.kind === "restored" && seen.was === "keeper") {
-        this.say(
-          "error",
-          `its keeper (pid ${seen.keeper}) is gone, so main is no longer restarted after a crash; this process holds pidFile "${this.options.pidFile}" itself now`,
-        );
-      } else if (seen.kind === "restored") {
-        this.say(
-          "warn",
-          `pidFile "${this.options.pidFile}" was ${
-            seen.was === "missing"
-              ? "removed"
-              : seen.was === "foreign"
-              ? "replaced by a file of another user (removed)"
-              : "replaced"
-          }; restored it`,
-        );
-      } else if (seen.kind === "taken") {
-        clearInterval(timer);
-        this.exit(
-          0,
-          `pidFile "${this.options.pidFile}" now belongs to another daemon (pid ${
-            seen.by ?? "unknown"
-          }); leaving it the only one`,
-        );
-      } else {
-        this.say("error", `pidFile "${this.options.pidFile}" cannot be restored: ${seen.message}`);
-      }
-    }, WATCH_MS);
-    Deno.unrefTimer(timer);
   }
 }

@@ -70,15 +70,6 @@ export async function setUp(
             `pidFile "${options.pidFile}" is locked by another program that wrote no pid; find it with: fuser ${options.pidFile}`,
           );
         }
-        if (life.daemon) {
-          life.phase = "exiting";
-          life.channel?.tell({
-            ok: false,
-            code: "ALREADY_RUNNING",
-            message: `already running (pid ${pid})`,
-          });
-          Deno.exit(0);
-        }
         throw new DaemonError(
           "ALREADY_RUNNING",
           `${options.name} is already running (pid ${pid}, pidFile "${options.pidFile}"); stop it first`,

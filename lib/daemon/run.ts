@@ -17,23 +17,15 @@
  * @module
  */
 
-import { DaemonError } from "../errors.ts";
-import { lifecycleLine } from "../_lifecycle_line.ts";
 import { nextTurn } from "../_time.ts";
 import type { LaunchSpec } from "../_launch.ts";
 import type { ResolvedDaemonOptions } from "../types.ts";
-import { type DaemonEntry, describe, Life, type RunMode } from "./_life.ts";
+import { type DaemonEntry, Life, type RunMode } from "./_life.ts";
 import { setUp } from "./_setup.ts";
 import { onUncaught, supervise } from "./_supervise.ts";
 import { listenForSignals } from "./signals.ts";
 
 export type { DaemonEntry, RunMode } from "./_life.ts";
-
-function sayRaw(text: string): void {
-  try {
-    Deno.stderr.writeSync(new TextEncoder().encode(text));
-  } catch { /* the launcher hears it all the same */ }
-}
 
 /**
  * Runs the code `load` gives as a daemon in this process and exits with its
@@ -71,23 +63,7 @@ export async function runDaemon(
   try {
     await setUp(life, spec, load);
   } catch (error) {
-    const err = error instanceof DaemonError
-      ? error
-      : new DaemonError("START_FAILED", describe(error));
-    if (life.daemon) {
-      // In the log first (raw while logging is not up), so that the
-      // launcher's tail of the log has it.
-      if (life.logging !== null) life.say("error", `exiting: ${err.message} (exit code 1)`);
-      else {sayRaw(
-          lifecycleLine(options.logFormat, "error", `exiting: ${err.message} (exit code 1)`),
-        );}
-    }
-    life.logging?.close();
-    life.lock?.release();
-    if (!life.daemon) throw error;
-    life.phase = "exiting";
-    life.channel?.tell({ ok: false, code: err.code, message: err.message });
-    Deno.exit(1);
+    life.abandon(error);
   }
 
   const logging = life.logging!;

@@ -44,6 +44,11 @@ seededTest(
       assert.equal(Deno.readTextFileSync(sb.pidFile), `${pids[0]}\n`);
       assert.equal((await sb.run(["stop"], o)).code, 0);
     }
+    // The starts that lost the race left nothing in the log: one start and
+    // one end per trial.
+    const log = sb.readLog();
+    assert.equal(log.match(/ exiting: /g)?.length ?? 0, TRIALS, "one exit line per trial");
+    assert.doesNotMatch(log, /already running/);
     figure("races.trials", TRIALS);
     figure("races.starts", starts);
     figure("races.instances_per_trial", 1);
