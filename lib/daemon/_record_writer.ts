@@ -158,8 +158,7 @@ export function recordWriter(first: Deno.FsFile, options: RecordWriterOptions): 
       const timer = setInterval(() => {
         if (failingSince !== 0) write([]);
       }, options.retryMs);
-      if (typeof timer === "number") Deno.unrefTimer(timer);
-      else timer.unref();
+      Deno.unrefTimer(timer);
       retryTimer = timer;
     }
   }
