@@ -27,7 +27,7 @@ Deno.test("the class form runs in the foreground", async () => {
   sb.extraPids.push(child.pid);
   await waitFor("the service", () => sb.readLog("svc.log").includes("service up"));
   child.kill("SIGTERM");
-  assert.equal((await child.status).code, 0);
+  assert.equal((await child.output()).code, 0);
 });
 
 Deno.test("@daemon works under experimentalDecorators (called with the class alone)", async () => {

@@ -49,7 +49,7 @@ Deno.test("module form: run loads the module in the foreground", async () => {
   await waitFor("main's line", () => sb.readLog().includes("server up"));
   assert.deepEqual(loaders(sb), [child.pid]);
   child.kill("SIGTERM");
-  assert.equal((await child.status).code, 0);
+  assert.equal((await child.output()).code, 0);
 });
 
 Deno.test("module form: a default-exported class with @daemon() runs, and reloads on SIGHUP", async () => {

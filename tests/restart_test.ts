@@ -90,7 +90,7 @@ Deno.test("status while a restarted daemon stops still shows its restarts and la
   assert.equal(code, 0);
   assert.equal(status.restarts, 1);
   assert.equal(status.lastExit?.reason, "killed by SIGKILL");
-  assert.equal((await stopping.status).code, 0);
+  assert.equal((await stopping.output()).code, 0);
 });
 
 Deno.test("a main that throws after a second is started again, with the error and the delay in the log", async () => {
@@ -220,7 +220,7 @@ Deno.test("run with restart starts main again in the foreground, and SIGTERM sti
   });
   await waitFor("a restart in the foreground", () => /restart 2 in 40 ms/.test(sb.readLog()));
   child.kill("SIGTERM");
-  const status = await child.status;
+  const status = await child.output();
   assert.equal(status.code, 0);
   assert.match(sb.readLog(), /exiting: stopped by SIGTERM \(exit code 0\)/);
 });

@@ -55,7 +55,7 @@ Deno.test("run holds the pidfile lock: status sees it and start does not start a
   assert.equal(start.stdout.trim(), `already running (pid ${child.pid})`);
   const stop = await sb.run(["stop"]);
   assert.equal(stop.code, 0);
-  assert.equal((await child.status).code, 0);
+  assert.equal((await child.output()).code, 0);
   assert.equal(isAlive(child.pid), false);
 });
 
@@ -66,5 +66,5 @@ Deno.test("run a second time while one runs: ALREADY_RUNNING, exit 1", async () 
   assert.equal(again.code, 1);
   assert.match(again.stderr, new RegExp(`already running \\(pid ${child.pid}`));
   child.kill("SIGTERM");
-  await child.status;
+  await child.output();
 });
