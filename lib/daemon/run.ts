@@ -90,6 +90,9 @@ export async function runDaemon(
     Deno.exit(1);
   }
 
+  // A stop that came while the program's code loaded (the module form's
+  // top-level code may take its time): main does not start.
+  if (life.stopSignal !== null) life.exit(0, `stopped by ${life.stopSignal} before it was ready`);
   const logging = life.logging!;
   if (life.daemon) logging.captureConsole();
   onUncaught(life);
