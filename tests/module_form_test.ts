@@ -146,6 +146,23 @@ Deno.test("module form, logFormat json: a module that fails to load leaves a JSO
   assert.match(last.message, /^exiting: the main module \S+ failed to load: Error: no database/);
 });
 
+Deno.test("module form: a stop that comes while the module's top-level code runs (readyTimeout shorter than the load) ends the daemon before main: never 'started', no pidfile left", async () => {
+  await using sb = new Sandbox();
+  const env = {
+    FIXTURE_MODULE: "./slow.ts",
+    FIXTURE_OPTIONS: JSON.stringify({ readyTimeout: 500, stopTimeout: 5000 }),
+  };
+  const out = await sb.run(["start"], { script: APP, env });
+  assert.equal(out.code, 1, out.stdout);
+  assert.match(out.stderr, /did not report ready within 500 ms/);
+  const log = sb.readLog();
+  assert.match(log, /\[INF\] daemonize: exiting: stopped by SIGTERM before it was ready/, log);
+  assert.doesNotMatch(log, /started mod|SIGKILL/, "the daemon went on after the stop");
+  assert.equal(sb.exists("main-ran"), false, "main ran after the stop");
+  assert.equal(sb.exists("app.pid"), false, "the pidfile was left behind");
+  assert.equal((await sb.run(["status"], { script: APP, env })).code, 3);
+});
+
 Deno.test("module form: a daemon that may not read its main module is PERMISSION", async () => {
   await using sb = new Sandbox();
   const out = await sb.run(["run"], {

@@ -66,6 +66,9 @@ export async function runDaemon(
     life.abandon(error);
   }
 
+  // A stop that came while the program's code loaded (the module form's
+  // top-level code may take its time): main does not start.
+  if (life.stopSignal !== null) life.exit(0, `stopped by ${life.stopSignal} before it was ready`);
   const logging = life.logging!;
   if (life.daemon) logging.captureConsole();
   onUncaught(life);

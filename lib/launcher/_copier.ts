@@ -36,18 +36,26 @@ put_line() {
       return 1
     fi
     lost_try=$pl_u
-    pl_m=$(say WARN "raw output: $lost lines lost from $lost_from to $(now): the log file could not be written (disk full?)")
-    if ! printf '%s\n' "$pl_m" 2>/dev/null >&4; then
-      cut_back "$pl_m"
+    if ! report_lost; then
       lost=$((lost + 1))
       return 1
     fi
-    lost=
   fi
   printf '%s\n' "$1" 2>/dev/null >&4 && return 0
   cut_back "$1"
   read -r pl_u _ </proc/uptime
   lost=1 lost_from=$(now) lost_try=${"$"}{pl_u%.*}${"$"}{pl_u#*.}
+  return 1
+}
+# Says in the log how many raw lines were lost; false when that cannot be
+# written either.
+report_lost() {
+  rl_m=$(say WARN "raw output: $lost lines lost from $lost_from to $(now): the log file could not be written (disk full?)")
+  if printf '%s\n' "$rl_m" 2>/dev/null >&4; then
+    lost=
+    return 0
+  fi
+  cut_back "$rl_m"
   return 1
 }
 # Cuts off the end of fd 4's file when it is a piece of text $1 that a failed
@@ -129,5 +137,7 @@ copier() {
     fi
     [ $rc -ne 0 ] && break
   done
+  # The program is gone: no later line would carry the count.
+  [ -n "$lost" ] && [ -n "$tgt" ] && report_lost
 }
 `;

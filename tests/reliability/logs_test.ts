@@ -197,6 +197,51 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    `log file system full, then the program falls silent and is stopped: the raw lines lost are still counted in the log${
+      mountable ? "" : " (ignored: cannot mount a small tmpfs here; needs root with CAP_SYS_ADMIN)"
+    }`,
+  ignore: !mountable,
+  fn: async () => {
+    await using sb = new Sandbox();
+    const logs = sb.path("logs");
+    Deno.mkdirSync(logs);
+    assert.ok(tryMount(logs), "mounted a tmpfs");
+    try {
+      const o = { behavior: "raw-until-quiet", options: { logFile: `${logs}/app.log` } };
+      await sb.start(o);
+      const progress = () => Number(sb.readLog("progress") || "0");
+      await waitFor("some lines", () => progress() >= 20);
+      fill(logs);
+      const failedFrom = progress();
+      await waitFor("more failed lines", () => progress() >= failedFrom + 100);
+      // No raw line comes after the disk has room again: only the copier's
+      // end can say what was lost.
+      Deno.writeTextFileSync(sb.path("quiet"), "");
+      await waitFor("the program to fall silent", () => sb.exists("count"));
+      Deno.removeSync(`${logs}/filler`);
+      assert.equal((await sb.run(["stop"], o)).code, 0);
+      const log = sb.readLog("logs/app.log");
+      const pad = "p".repeat(80);
+      const raw = new RegExp(`^raw-err \\d+ ${pad}$`);
+      const record = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+00:00 \[[A-Z]{3}\] [^:]+: .*$/;
+      const lines = log.trimEnd().split("\n");
+      assert.deepEqual(lines.filter((l) => !raw.test(l) && !record.test(l)), [], "whole lines");
+      const seen = new Set([...log.matchAll(/^raw-err (\d+) /gm)].map((m) => Number(m[1])));
+      const wrote = Number(sb.readLog("count"));
+      let missing = 0;
+      for (let i = 1; i <= wrote; i++) if (!seen.has(i)) missing++;
+      assert.ok(missing > 0, "raw lines were lost on the full disk");
+      const said = [...log.matchAll(/raw output: (\d+) lines? lost/g)]
+        .reduce((n, m) => n + Number(m[1]), 0);
+      assert.equal(said, missing, "the log counts the raw lines lost");
+    } finally {
+      new Deno.Command("umount", { args: ["-l", logs] }).outputSync();
+    }
+  },
+});
+
 Deno.test("a 1 MB line, lone surrogates, control characters and raw bytes do not break the file", async () => {
   await using sb = new Sandbox();
   await sb.start({ behavior: "odd-lines" });
