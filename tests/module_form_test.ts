@@ -139,7 +139,13 @@ Deno.test("module form, logFormat json: a module that fails to load leaves a JSO
   });
   assert.equal(out.code, 1);
   const lines = sb.readLog().trimEnd().split("\n");
-  const records = lines.map((line) => JSON.parse(line));
+  const records = lines.map((line) => {
+    try {
+      return JSON.parse(line);
+    } catch {
+      throw new Error(`not JSON: ${JSON.stringify(line)}`);
+    }
+  });
   const last = records.at(-1);
   assert.equal(last.level, "ERROR");
   assert.equal(last.logger, "daemonize");

@@ -41,6 +41,23 @@ const keep = (extra: Record<string, unknown> = {}): RunOptions => ({
   options: { restart: "on-failure", restartDelay: 100, ...extra },
 });
 
+for (const stdout of ["/dev/null", "out.txt"]) {
+  Deno.test(`the keeper's lines go with raw stderr (the log by default), wherever stdout goes (${stdout})`, async () => {
+    await using sb = new Sandbox();
+    const o = keep({ restartDelay: 20, stdout: stdout.startsWith("/") ? stdout : sb.path(stdout) });
+    await sb.start(o);
+    const first = await mainPid(sb);
+    Deno.kill(first, "SIGKILL");
+    await waitFor(
+      "the keeper's line in the log",
+      () => /daemonize: fx ended \(killed by SIGKILL\); restart 1 in 20 ms/.test(sb.readLog()),
+    );
+    await mainPid(sb, first);
+    assert.equal((await sb.run(["stop"], o)).code, 0);
+    assert.doesNotMatch(sb.readLog("out.txt"), /daemonize:/, "no keeper line in stdout's file");
+  });
+}
+
 Deno.test("kill -9 of the worker (what the OOM killer does): main runs again, the lock never freed", async () => {
   await using sb = new Sandbox();
   const o = keep({ restartDelay: 2000 });

@@ -126,7 +126,7 @@ say() {
   fi
 }
 # To the launcher, through the copier, after everything the program wrote.
-tell() { printf '%s %s\n' "$nonce" "$1" >&2; }
+tell() { printf '%s %s\n' "$nonce" "$1"; }
 why() {
   if [ "$1" -gt 128 ]; then echo "killed by SIG$(kill -l $(($1 - 128)))"; else echo "exit code $1"; fi
 }
@@ -154,6 +154,11 @@ openpath() {
 keeper() {
   # A copier killed (kill -9) must not take the keeper with it at its next line.
   trap '' PIPE
+  # The program's stdout and stderr wait in fds 6 and 7. The keeper's own
+  # lines (say, tell) go with the program's stderr, and what the shell
+  # itself says ("Terminated", when a stop's TERM ends one of its commands)
+  # goes nowhere: it is not a line of the log.
+  exec 6>&1 7>&2 1>&2 2>/dev/null
   read -r me _ </proc/self/stat
   if [ -n "$pidfile" ]; then
     if ! command -v flock >/dev/null; then
@@ -224,7 +229,7 @@ keeper() {
   restarts=0 fails=0 d=$delay first=1
   while :; do
     read -r up _ </proc/uptime
-    $wrap "$@" <"$in" 3>&- 9>&- &
+    $wrap "$@" <"$in" >&6 2>&7 3>&- 6>&- 7>&- 9>&- &
     w=$!
     # A stop whose group-wide TERM (the trap's) came just before this main
     # existed. (Without a pidfile of its own, the keeper sends none.)
