@@ -4,33 +4,8 @@
 
 import assert from "node:assert/strict";
 import { Daemon } from "../mod.ts";
-import { parsePidFile, type PidFileContent } from "../lib/pidfile.ts";
 import { isAlive, processesWith, type RunOptions, Sandbox, waitFor } from "./_helpers.ts";
-
-function keeperFile(sb: Sandbox): PidFileContent | null {
-  try {
-    return parsePidFile(Deno.readTextFileSync(sb.pidFile));
-  } catch {
-    return null;
-  }
-}
-
-/** The pidfile once the keeper has recorded `restarts` restarts. */
-function afterRestarts(sb: Sandbox, restarts: number): Promise<PidFileContent> {
-  return waitFor(`restart ${restarts} recorded in the pidfile`, () => {
-    const content = keeperFile(sb);
-    return content !== null && content.restarts >= restarts ? content : null;
-  }, 10_000);
-}
-
-/** The process running main now, once it differs from `not` and has said it started. */
-function mainPid(sb: Sandbox, not: number | null = null): Promise<number> {
-  return waitFor("a running main", () => {
-    const pid = keeperFile(sb)?.main ?? null;
-    const started = pid !== null && sb.readLog().includes(`started fx (pid ${pid})`);
-    return pid !== null && pid !== not && isAlive(pid) && started ? pid : null;
-  }, 10_000);
-}
+import { afterRestarts, keeperFile, mainPid } from "./_keeper.ts";
 
 async function statusJson(sb: Sandbox, o: RunOptions = {}) {
   const out = await sb.run(["status", "--json"], o);

@@ -68,35 +68,29 @@ export async function reloadDaemon(options: ResolvedDaemonOptions): Promise<Relo
   const path = reloadAnswerPath(pidFile);
   try {
     const startedAt = content.startedAt ?? file.statSync().mtime;
+    let error: string | null;
     if (content.keeper && content.main === null) {
       // Between two runs (or before the first has its signal listeners):
       // nothing could answer, and the next run opens its files anew.
-      return {
-        ...base,
-        running: true,
-        pid,
-        startedAt,
-        stale: false,
-        reloaded: false,
-        error: content.starting
-          ? "main is starting and cannot answer yet; try again once start has returned"
-          : "main is not running; it is restarted after a crash (see status); try again then",
-      };
+      error = content.starting
+        ? "main is starting and cannot answer yet; try again once start has returned"
+        : "main is not running; it is restarted after a crash (see status); try again then";
+    } else {
+      remove(path); // an answer to someone else's SIGHUP
+      signal(pid, "SIGHUP");
+      const said = await poll(
+        () => answer(path) ?? (isFree(file) ? null : undefined),
+        options.readyTimeout,
+      );
+      remove(path);
+      error = said === undefined
+        ? `no answer to SIGHUP within ${options.readyTimeout} ms (is its event loop blocked?)`
+        : said === null
+        ? "it exited before it answered"
+        : said === "ok"
+        ? null
+        : said.replace(/^error: /, "");
     }
-    remove(path); // an answer to someone else's SIGHUP
-    signal(pid, "SIGHUP");
-    const said = await poll(
-      () => answer(path) ?? (isFree(file) ? null : undefined),
-      options.readyTimeout,
-    );
-    remove(path);
-    const error = said === undefined
-      ? `no answer to SIGHUP within ${options.readyTimeout} ms (is its event loop blocked?)`
-      : said === null
-      ? "it exited before it answered"
-      : said === "ok"
-      ? null
-      : said.replace(/^error: /, "");
     return {
       ...base,
       running: true,

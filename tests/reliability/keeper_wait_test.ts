@@ -4,32 +4,8 @@
 // the wait. Each failed on the code before its fix.
 
 import assert from "node:assert/strict";
-import { parsePidFile, type PidFileContent } from "../../lib/pidfile.ts";
 import { isAlive, processesWith, type RunOptions, Sandbox, statOf, waitFor } from "../_helpers.ts";
-
-function keeperFile(sb: Sandbox): PidFileContent | null {
-  try {
-    return parsePidFile(Deno.readTextFileSync(sb.pidFile));
-  } catch {
-    return null;
-  }
-}
-
-function afterRestarts(sb: Sandbox, restarts: number): Promise<PidFileContent> {
-  return waitFor(`restart ${restarts} recorded in the pidfile`, () => {
-    const content = keeperFile(sb);
-    return content !== null && content.restarts >= restarts ? content : null;
-  }, 10_000);
-}
-
-/** The process running main now, once it differs from `not` and has said it started. */
-function mainPid(sb: Sandbox, not: number | null = null): Promise<number> {
-  return waitFor("a running main", () => {
-    const pid = keeperFile(sb)?.main ?? null;
-    const started = pid !== null && sb.readLog().includes(`started fx (pid ${pid})`);
-    return pid !== null && pid !== not && isAlive(pid) && started ? pid : null;
-  }, 10_000);
-}
+import { afterRestarts, keeperFile, mainPid } from "../_keeper.ts";
 
 /** Milliseconds since midnight of a text log line's timestamp. */
 function clock(line: string): number {
