@@ -97,7 +97,7 @@ async function idleDenoKinds(sb: Sandbox): Promise<Map<string, number>> {
     env: sb.envMarker(),
     stdin: "null",
     stdout: "piped",
-    stderr: "piped",
+    stderr: "null",
   }).spawn();
   sb.extraPids.push(idle.pid);
   const reader = idle.stdout.getReader();
@@ -105,8 +105,8 @@ async function idleDenoKinds(sb: Sandbox): Promise<Map<string, number>> {
     await waitFor("the idle Deno to be set up", async () => (await reader.read()).value);
     return denoKinds(idle.pid, []);
   } finally {
-    reader.releaseLock();
     idle.kill("SIGKILL");
+    await reader.cancel();
     await idle.status;
   }
 }

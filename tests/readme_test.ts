@@ -23,14 +23,30 @@ function firstColumn(text: string): string[] {
   );
 }
 
-Deno.test("the README's API reference is what `deno task readme` generates from the code", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}scripts/readme_api.ts`, "--check"],
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+// The JSON of `deno doc` these read (symbols under "nodes") is Deno 2.9's;
+// the suite also runs on the oldest Deno the library supports.
+const [major, minor] = Deno.version.deno.split(".").map(Number);
+const docJson = major > 2 || (major === 2 && minor >= 9);
+const noDocJson = docJson
+  ? ""
+  : ` (ignored: needs the deno doc --json of Deno 2.9, this is ${Deno.version.deno})`;
+
+Deno.test({
+  name:
+    `the README's API reference is what \`deno task readme\` generates from the code${noDocJson}`,
+  ignore: !docJson,
+  async fn() {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT}scripts/readme_api.ts`, "--check"],
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  },
 });
 
-Deno.test("the README's options table lists exactly the DaemonOptions, in order", async () => {
+Deno.test({
+  name: `the README's options table lists exactly the DaemonOptions, in order${noDocJson}`,
+  ignore: !docJson,
+}, async () => {
   const out = await new Deno.Command(Deno.execPath(), { args: ["doc", "--json", `${ROOT}mod.ts`] })
     .output();
   const doc = JSON.parse(new TextDecoder().decode(out.stdout));
