@@ -13,6 +13,7 @@
 // The writes themselves, whole records only and the lines a full disk
 // loses counted and reported, are _record_writer.ts's.
 
+import { writeStderr } from "./_stderr.ts";
 import type { LogRecord, Sink } from "@logtape/logtape";
 import { openOwnFile } from "../_safe_open.ts";
 import type { Formatter } from "./_format.ts";
@@ -51,12 +52,6 @@ export interface FileSinkOptions {
   retryMs?: number;
 }
 
-function stderrAlert(text: string): void {
-  try {
-    Deno.stderr.writeSync(new TextEncoder().encode(text));
-  } catch { /* nowhere left to say it */ }
-}
-
 /** Opens (or creates) `path` for appending and returns a sink writing to it. */
 export function fileSink(options: FileSinkOptions): FileSink {
   const { path, format } = options;
@@ -71,7 +66,7 @@ export function fileSink(options: FileSinkOptions): FileSink {
     path,
     format,
     category: options.category ?? ["daemonize"],
-    alert: options.alert ?? stderrAlert,
+    alert: options.alert ?? writeStderr,
     retryMs: options.retryMs ?? RETRY_MS,
   });
   let pending: string[] = [];

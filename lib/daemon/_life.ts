@@ -11,6 +11,7 @@ import { KeeperChannel } from "./_channel.ts";
 import type { PidFileLock } from "./_lock.ts";
 import type { RawTargets } from "./_raw.ts";
 import { sdNotify } from "./_sd_notify.ts";
+import { writeStderr } from "./_stderr.ts";
 import { guardInspector } from "./_inspector.ts";
 import { watch } from "./_watch.ts";
 import type { Logging } from "./logging.ts";
@@ -26,12 +27,6 @@ export interface DaemonEntry {
 export type RunMode = "daemon" | "foreground";
 
 type Phase = "starting" | "ready" | "stopping" | "exiting";
-
-function sayRaw(text: string): void {
-  try {
-    Deno.stderr.writeSync(new TextEncoder().encode(text));
-  } catch { /* the launcher hears it all the same */ }
-}
 
 /** An error as one line: its name and message. */
 export function describe(error: unknown): string {
@@ -136,7 +131,7 @@ export class Life {
     if (this.daemon && !lost) {
       const why = `exiting: ${err.message} (exit code 1)`;
       if (this.logging !== null) this.say("error", why);
-      else sayRaw(lifecycleLine(this.options.logFormat, "error", why));
+      else writeStderr(lifecycleLine(this.options.logFormat, "error", why));
     }
     this.logging?.close();
     this.lock?.release();
